@@ -1,0 +1,35 @@
+# coop.h -- plain GNU make. `make` builds every program into build/, `make test` runs the tests.
+# SAN=1 builds an ASan+UBSan variant into build-san/.  CC=clang works too.
+CC      ?= cc
+CFLAGS  ?= -std=c11 -O2 -march=native -g
+WARN    := -Wall -Wextra -Werror
+LDLIBS  := -lm -lpthread
+BUILD   := build
+ifeq ($(SAN),1)
+  BUILD  := build-san
+  CFLAGS := -std=c11 -O1 -g -march=native -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+PROGS := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c)) \
+         $(patsubst examples/%.c,$(BUILD)/%,$(wildcard examples/*.c))
+TESTS := $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
+HDRS  := coop.h $(wildcard src/*.h)
+
+all: $(PROGS) $(TESTS)
+
+$(BUILD)/%: tools/%.c $(HDRS) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) -I. $< -o $@ $(LDLIBS)
+$(BUILD)/%: examples/%.c $(HDRS) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) -I. $< -o $@ $(LDLIBS)
+$(BUILD)/%: tests/%.c $(HDRS) | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) -I. $< -o $@ $(LDLIBS)
+$(BUILD):
+	mkdir -p $@
+
+test: all
+	sh tests/run.sh $(BUILD)
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all test clean
