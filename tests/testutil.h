@@ -1,0 +1,67 @@
+/* Shared helpers of the C tests: load fixtures, compare arrays, print one line per check.
+   Include after coop.h (with COOP_IMPLEMENTATION). */
+#include <math.h>
+#include <stdio.h>
+
+static int tu_failures = 0, tu_checks = 0;
+
+/* one line: what, then OK / FAIL */
+static int tu_check(int ok, const char *what) {
+    tu_checks++;
+    printf("  %-66s %s\n", what, ok ? "OK" : "FAIL");
+    if (!ok) tu_failures++;
+    return ok;
+}
+
+/* a float32 .npy fixture; exits the test with a message when missing (fixtures are committed) */
+static float *tu_load_f32(const char *path, int64_t *numel, int64_t shape[8], int *ndim) {
+    char dt[8]; int nd; int64_t sh[8]; void *d;
+    if (coop_npy_read(path, dt, &nd, sh, &d)) { printf("FAIL cannot read fixture: %s\n", coop_last_error()); exit(1); }
+    if (strcmp(dt, "<f4")) { printf("FAIL %s: want float32\n", path); exit(1); }
+    int64_t n = 1;
+    for (int i = 0; i < nd; i++) { n *= sh[i]; if (shape) shape[i] = sh[i]; }
+    if (numel) *numel = n;
+    if (ndim) *ndim = nd;
+    return (float *)d;
+}
+
+static int32_t *tu_load_i32(const char *path, int64_t *numel, int64_t shape[8], int *ndim) {
+    char dt[8]; int nd; int64_t sh[8]; void *d;
+    if (coop_npy_read(path, dt, &nd, sh, &d)) { printf("FAIL cannot read fixture: %s\n", coop_last_error()); exit(1); }
+    if (strcmp(dt, "<i4")) { printf("FAIL %s: want int32\n", path); exit(1); }
+    int64_t n = 1;
+    for (int i = 0; i < nd; i++) { n *= sh[i]; if (shape) shape[i] = sh[i]; }
+    if (numel) *numel = n;
+    if (ndim) *ndim = nd;
+    return (int32_t *)d;
+}
+
+/* compares got with want (n values, rows of length `row` for cosine); prints max abs diff, max
+   error relative to max|want|, and the worst row cosine; passes when rel <= tol_rel and
+   cos >= min_cos */
+static int tu_compare(const char *what, const float *got, const float *want, int64_t n, int64_t row,
+                      double tol_rel, double min_cos) {
+    double maxabs = 0, scale = 0, worst_cos = 1;
+    for (int64_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - want[i]);
+        if (!(d <= maxabs)) maxabs = d;          /* NaN propagates */
+        if (fabs(want[i]) > scale) scale = fabs(want[i]);
+    }
+    if (row <= 0) row = n;
+    for (int64_t r = 0; r + row <= n; r += row) {
+        double dot = 0, a = 0, b = 0;
+        for (int64_t i = r; i < r + row; i++) { dot += (double)got[i] * want[i]; a += (double)got[i] * got[i]; b += (double)want[i] * want[i]; }
+        double c = (a == 0 && b == 0) ? 1 : dot / sqrt(a * b + 1e-300);
+        if (!(c >= worst_cos)) worst_cos = c;
+    }
+    double rel = maxabs / (scale > 0 ? scale : 1);
+    char line[256];
+    snprintf(line, sizeof line, "%s: max_abs %.3g rel %.3g cos %.8f", what, maxabs, rel, worst_cos);
+    return tu_check(rel <= tol_rel && worst_cos >= min_cos, line);
+}
+
+/* closing line, counted by CI; returns the exit code */
+static int tu_done(const char *name) {
+    printf("%s: %d passed, %d failed\n", name, tu_checks - tu_failures, tu_failures);
+    return tu_failures != 0;
+}
