@@ -8,12 +8,12 @@
 #ifndef COOP_IMPLEMENTED
 #define COOP_IMPLEMENTED
 /* development switches: which parts are complete */
-#define COOP__HAVE_VIT 0
-#define COOP__HAVE_RESNET 0
-#define COOP__HAVE_CLIPTEXT 0
+#define COOP__HAVE_VIT 1
+#define COOP__HAVE_RESNET 1
+#define COOP__HAVE_CLIPTEXT 1
 #define COOP__HAVE_HFTEXT 0
-#define COOP__HAVE_TOKCLIP 0
-#define COOP__HAVE_TOKHF 0
+#define COOP__HAVE_TOKCLIP 1
+#define COOP__HAVE_TOKHF 1
 #include "src/10_base.h"
 #include "src/12_pool.h"
 #include "src/14_gemm.h"
