@@ -81,7 +81,7 @@ int coop_vit_encode(coop_model *m, coop_pool *p, const float *pixels, int n, flo
 #define VIT_SZ(count) (need += (((size_t)(count) * sizeof(float)) + 63) & ~(size_t)63)
     VIT_SZ((size_t)B * G * G * K); VIT_SZ(R * W); VIT_SZ(R * W); VIT_SZ(R * W); VIT_SZ(R * 3 * W);
     VIT_SZ(R * W); VIT_SZ(R * W); VIT_SZ(R * (size_t)v->F); VIT_SZ(R); VIT_SZ(R);
-    VIT_SZ((size_t)B * v->H * T * T); VIT_SZ(2 * (size_t)B); VIT_SZ(B * sizeof(tw_seq) / sizeof(float) + 1);
+    VIT_SZ((size_t)B * v->H * T * T); VIT_SZ(4 * (size_t)B); VIT_SZ(B * sizeof(tw_seq) / sizeof(float) + 1);
 #undef VIT_SZ
     coop_arena_reset(&v->work);
     if (coop_arena_reserve(&v->work, need)) return -1;
