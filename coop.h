@@ -11,7 +11,7 @@
 #define COOP__HAVE_VIT 1
 #define COOP__HAVE_RESNET 1
 #define COOP__HAVE_CLIPTEXT 1
-#define COOP__HAVE_HFTEXT 0
+#define COOP__HAVE_HFTEXT 1
 #define COOP__HAVE_TOKCLIP 1
 #define COOP__HAVE_TOKHF 1
 #include "src/10_base.h"

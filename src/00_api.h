@@ -270,6 +270,16 @@ int coop_clip_tok_lookup(const coop_clip_tok *t, const char *token);
 int coop_gunzip(const void *gz, size_t n, void **out, size_t *outlen);
 #endif
 
+/* ---- Hugging Face tokenizers (RoBERTa, XLM-R) ---------------------------------------- */
+typedef struct coop_hf_tok coop_hf_tok;
+/* GPT-2 byte-level BPE from the texts of vocab.json and merges.txt (need not be NUL-terminated) */
+coop_hf_tok *coop_hf_tok_new_bpe(const char *vocab_json, size_t vocab_len, const char *merges, size_t merges_len);
+/* SentencePiece unigram from the bytes of sentencepiece.bpe.model; ids in fairseq order (XLM-R) */
+coop_hf_tok *coop_hf_tok_new_unigram(const void *model, size_t len);
+void coop_hf_tok_free(coop_hf_tok *t);
+/* ids [ctx] = <s> ... </s> <pad>...; returns the index of </s>, or -1 (+ error) */
+int coop_hf_tokenize(coop_hf_tok *t, const char *text, int32_t *ids, int ctx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,16 +18,6 @@
    text ("<mask>") are tokenized as plain text; byte_fallback / user-defined-symbol matching in
    the normaliser are not supported. Invalid UTF-8 input is an error. */
 
-/* API: move to 00_api.h */
-typedef struct coop_hf_tok coop_hf_tok;
-/* GPT-2 byte-level BPE from the texts of vocab.json and merges.txt (need not be NUL-terminated) */
-coop_hf_tok *coop_hf_tok_new_bpe(const char *vocab_json, size_t vocab_len, const char *merges, size_t merges_len);
-/* SentencePiece unigram from the bytes of sentencepiece.bpe.model; ids in fairseq order (XLM-R) */
-coop_hf_tok *coop_hf_tok_new_unigram(const void *model, size_t len);
-void coop_hf_tok_free(coop_hf_tok *t);
-/* ids [ctx] = <s> ... </s> <pad>...; returns the index of </s>, or -1 (+ error) */
-int coop_hf_tokenize(coop_hf_tok *t, const char *text, int32_t *ids, int ctx);
-/* end API */
 
 #ifdef COOP_IMPLEMENTATION
 #include <ctype.h>

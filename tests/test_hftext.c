@@ -31,6 +31,16 @@ int main(void) {
 #else
 
 #define FX "tests/fixtures/hf/"
+/* the full build goes through the public dispatchers (src/58_encode.h) */
+#ifdef COOP_ONLY_HF
+#define ENCODE coop_hftext_encode
+#define FORWARD coop_hftext_forward_embeds
+#define BACKWARD coop_hftext_backward_embeds
+#else
+#define ENCODE coop_encode_text
+#define FORWARD coop_text_forward_embeds
+#define BACKWARD coop_text_backward_embeds
+#endif
 static const char *TEXTS[] = {"a photo of a dog.", "Ein Foto eines Hundes in München", "一只狗的照片", "x", "emoji 😀🐶 ok",
                               "the quick brown fox jumps over the lazy dog the quick brown fox jumps over the lazy dog the quick brown fox jumps over the lazy dog ",
                               "fotografía de un gato ①", "  spaced   out  "};
@@ -72,7 +82,7 @@ static void run_model(const char *name, int tokenizer, coop_pool *pool) {
 
     /* ids -> features: padded reference vs packed computation */
     float *feat = (float *)malloc(sizeof(float) * (size_t)n * E), *want = load(name, "feat", NULL, NULL);
-    int rc = coop_hftext_encode(m, pool, want_ids, n, feat);
+    int rc = ENCODE(m, pool, want_ids, n, feat);
     if (rc) printf("    %s\n", coop_last_error());
     tu_compare("ids -> features (padding dropped vs padded ref)", feat, want, (int64_t)n * E, E, 1e-4, 0.99999);
 
@@ -93,7 +103,7 @@ static void run_model(const char *name, int tokenizer, coop_pool *pool) {
             }
         }
         coop_text_cache *cache = coop_text_cache_new();
-        rc = coop_hftext_forward_embeds(m, pool, x, eot, n, T, 0, o, cache);
+        rc = FORWARD(m, pool, x, eot, n, T, 0, o, cache);
         if (rc) printf("    %s\n", coop_last_error());
         tu_compare("embeds path == ids path (same texts)", o, feat, (int64_t)n * E, E, 1e-5, 0.999999);
         coop_text_cache_free(cache);
@@ -110,13 +120,13 @@ static void run_model(const char *name, int tokenizer, coop_pool *pool) {
     int ne = (int)sh[0], T = (int)sh[1];
     float *out = (float *)malloc(sizeof(float) * (size_t)ne * E), *dx = (float *)malloc(sizeof(float) * (size_t)numel);
     coop_text_cache *cache = coop_text_cache_new();
-    rc = coop_hftext_forward_embeds(m, pool, x, (const int *)eot, ne, T, 0, out, cache);
+    rc = FORWARD(m, pool, x, (const int *)eot, ne, T, 0, out, cache);
     if (rc) printf("    %s\n", coop_last_error());
     tu_compare("embeds -> out (pad rows random in the ref)", out, wout, (int64_t)ne * E, E, 1e-4, 0.99999);
-    rc = coop_hftext_backward_embeds(m, pool, cache, dout, dx);
+    rc = BACKWARD(m, pool, cache, dout, dx);
     if (rc) printf("    %s\n", coop_last_error());
     tu_compare("backward: dx vs autograd", dx, wdx, numel, 0, 1e-4, 0.99999);
-    rc = coop_hftext_backward_embeds(m, pool, cache, dout, dx);
+    rc = BACKWARD(m, pool, cache, dout, dx);
     tu_compare("backward again from the same cache", dx, wdx, numel, 0, 1e-4, 0.99999);
 
     /* finite differences of loss = sum(dout * out) at a few valid entries */
@@ -129,10 +139,10 @@ static void run_model(const char *name, int tokenizer, coop_pool *pool) {
             float keep = x[idx], h = 1e-2f;
             double lp = 0, lm = 0;
             x[idx] = keep + h;
-            coop_hftext_forward_embeds(m, pool, x, (const int *)eot, ne, T, 0, o2, NULL);
+            FORWARD(m, pool, x, (const int *)eot, ne, T, 0, o2, NULL);
             for (int i = 0; i < ne * E; i++) lp += (double)dout[i] * o2[i];
             x[idx] = keep - h;
-            coop_hftext_forward_embeds(m, pool, x, (const int *)eot, ne, T, 0, o2, NULL);
+            FORWARD(m, pool, x, (const int *)eot, ne, T, 0, o2, NULL);
             for (int i = 0; i < ne * E; i++) lm += (double)dout[i] * o2[i];
             x[idx] = keep;
             double fd = (lp - lm) / (2 * h), d = fabs(fd - dx[idx]);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "tests/testutil.h"
 
 #define DIR "tests/fixtures/resnet/"
@@ -20,7 +21,7 @@ static void check_file(const char *file, const char *want_file, coop_pool *pool,
     float *want = tu_load_f32(want_file, &nw, sh, NULL);
     int E = (int)sh[1];
     coop_model *m = coop_model_load(file);
-    if (!tu_check(m != NULL, file)) { printf("    %s\n", coop_last_error()); free(pix); free(want); return; }
+    if (!tu_check(m != NULL, file)) { printf("    %s\n", coop_last_error()); coop_free(pix); coop_free(want); return; }
     float *out = (float *)calloc((size_t)n * E, sizeof(float));
     rn_force_chunk = chunk;
     int rc = coop_encode_image(m, pool, pix, n, out);
@@ -46,7 +47,8 @@ static void check_file(const char *file, const char *want_file, coop_pool *pool,
 /* copies the f32 fixture model, dropping tensor `drop` or changing its first dim; the loader
    must fail with a message naming the tensor */
 static void check_bad_tensor(const char *file, const char *drop, int misshape) {
-    const char *tmp = "build/test_resnet_bad.coop";
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "/tmp/coop_test_resnet_%d.coop", (int)getpid());
     coop_model *src = coop_model_load(file);
     if (!tu_check(src != NULL, "load fixture for error checks")) return;
     const coop_config *c = coop_model_config(src);
@@ -104,23 +106,3 @@ int main(void) {
     coop_pool_free(pool);
     return tu_done("test_resnet");
 }
-
-#ifdef RN_STUB_KERNELS
-/* temporary serial pool + gemm until src/12_pool.h and src/14_gemm.h land (compile with -DRN_STUB_KERNELS) */
-struct coop_pool { int n; };
-coop_pool *coop_pool_create(int n) { coop_pool *p = malloc(sizeof *p); p->n = n ? n : 2; return p; }
-void coop_pool_free(coop_pool *p) { free(p); }
-int coop_pool_threads(const coop_pool *p) { return p ? p->n : 1; }
-void coop_pool_run(coop_pool *p, int nt, coop_task_fn fn, void *ctx) { (void)p; for (int t = 0; t < nt; t++) fn(ctx, t, nt); }
-void coop_gemm(coop_pool *p, int transb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-               const float *bias, float beta, float *C, int ldc) {
-    (void)p;
-    for (int i = 0; i < M; i++)
-        for (int j = 0; j < N; j++) {
-            float s = 0;
-            for (int k = 0; k < K; k++) s += A[(size_t)i * lda + k] * (transb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j]);
-            C[(size_t)i * ldc + j] = (beta != 0 ? C[(size_t)i * ldc + j] : 0) + s + (bias ? bias[j] : 0);
-        }
-}
-const char *coop_gemm_kernel_name(void) { return "stub"; }
-#endif
