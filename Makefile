@@ -29,7 +29,10 @@ $(BUILD):
 test: all
 	sh tests/run.sh $(BUILD)
 
+demo: all
+	BUILD=$(BUILD) sh examples/demo.sh
+
 clean:
 	rm -rf build build-san
 
-.PHONY: all test clean
+.PHONY: all test demo clean

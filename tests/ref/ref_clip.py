@@ -185,6 +185,23 @@ def main():
     np.save(os.path.join(OUT, "emb_dout.npy"), dout.numpy())
     np.save(os.path.join(OUT, "emb_dx.npy"), xg.grad[:, :T].numpy())
     print("rows past EOT have zero gradient:", bool((xg.grad[:, T:] == 0).all()))
+    write_demo_checkpoint(w)
+
+
+def write_demo_checkpoint(w):
+    """The same weights as an OpenCLIP-style checkpoint (fp16 safetensors + open_clip_config.json),
+    which `make demo` converts with build/convert. Random weights: a demonstration only."""
+    import json
+    from make_checkpoints import save_safetensors
+    sd = {k: v for k, v in w.items()}
+    save_safetensors(os.path.join(OUT, "demo.safetensors"), sd, lambda n: "F16")
+    cfg = {"model_cfg": {"embed_dim": E, "quick_gelu": False,
+                         "vision_cfg": {"image_size": SIZE, "layers": VL, "width": VW, "patch_size": PATCH,
+                                        "head_width": VW // VH, "mlp_ratio": 4.0},
+                         "text_cfg": {"context_length": CTX, "vocab_size": V, "width": TW, "heads": TH,
+                                      "layers": TL}}}
+    with open(os.path.join(OUT, "demo_open_clip_config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
 
 
 if __name__ == "__main__":
