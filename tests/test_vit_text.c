@@ -111,6 +111,9 @@ int main(void) {
         coop_model_free(mb);
     }
 
+    free(img); free(img1); free(txt); free(out0); free(out5); free(dx0); free(dx5); free(want5);
+    coop_free(px); coop_free(want_img); coop_free(ids); coop_free(want_txt); coop_free(x); coop_free(want_out);
+    coop_free(dout); coop_free(want_dx); coop_free(eot32);
     coop_text_cache_free(cache);
     coop_pool_free(p1); coop_pool_free(p2);
     coop_model_free(m);
