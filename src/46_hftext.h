@@ -20,9 +20,8 @@
    Backward (CoOp) only to the input word embeddings: weights are frozen, so a Linear's backward
    is dX = dY W, and LayerNorm keeps (x - mean) * rstd and rstd. */
 
-/* needs coop_gemm / coop_pool_run (kernels) and struct coop_text_cache { coop_arena arena; void *impl; }
-   (towers, 42_text.h): compiled when coop.h's development switch COOP__HAVE_HFTEXT is 1 */
-#if defined(COOP_IMPLEMENTATION) && COOP__HAVE_HFTEXT
+/* uses coop_gemm / coop_pool_run and struct coop_text_cache { coop_arena arena; void *impl; }
+   (the CLIP text tower's section) */
 /* ---- weights (per model, COOP_SLOT_TEXT) ---------------------------------------------- */
 typedef struct {
     const float *q_w, *q_b, *k_w, *k_b, *v_w, *v_b, *o_w, *o_b, *ln1_w, *ln1_b;
@@ -546,4 +545,3 @@ int coop_hftext_backward_embeds(coop_model *m, coop_pool *p, coop_text_cache *ca
         memcpy(dx + (size_t)s * a->T * w->D, a->x + (size_t)a->off[s] * w->D, sizeof(float) * (size_t)a->len[s] * w->D);
     return 0;
 }
-#endif /* COOP_IMPLEMENTATION && COOP__HAVE_HFTEXT */
