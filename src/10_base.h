@@ -319,3 +319,28 @@ int coop_utf8_valid(const char *s, size_t n) {
     }
     return 1;
 }
+
+/* ---- stb_image ---------------------------------------------------------------------------- */
+/* Decodes images (section "Images") and inflates the gzip'd CLIP vocabulary (coop_gunzip).
+   Included here as a static implementation, so it never clashes with the embedder's own copy,
+   unless stb_image.h was included before coop.h or COOP_NO_STB_IMAGE is defined (then the
+   embedder links stb_image, which must keep its default STBI_MALLOC / STBI_FREE: our image
+   buffers are released with free()). */
+#if !defined(STBI_INCLUDE_STB_IMAGE_H)
+#if defined(COOP_NO_STB_IMAGE)
+unsigned char *stbi_load_from_memory(const unsigned char *buffer, int len, int *x, int *y, int *comp, int req_comp);
+int stbi_info_from_memory(const unsigned char *buffer, int len, int *x, int *y, int *comp);
+const char *stbi_failure_reason(void);
+char *stbi_zlib_decode_noheader_malloc(const char *buffer, int len, int *outlen);
+#else
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+/* the static stb has many functions we never call, and Debian's 2.27 header declares
+   stbi_set_unpremultiply_on_load_thread without defining it; GCC reports that at the end of the
+   translation unit, past any push/pop, so the switch has to stay off from here on */
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic ignored "-Wunused-function"
+#endif
+#include <stb/stb_image.h>
+#endif
+#endif

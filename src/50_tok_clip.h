@@ -46,21 +46,6 @@ int coop_gunzip(const void *gz, size_t n, void **out, size_t *outlen);
 #include <stdlib.h>
 #include <string.h>
 
-/* stb_image's zlib decoder inflates the gzip'd vocabulary. Included here (static implementation)
-   unless already included or the user opted out; Debian's stb_image declares
-   stbi_set_unpremultiply_on_load_thread without defining it, hence the warning switch. */
-#if !defined(STBI_INCLUDE_STB_IMAGE_H)
-#if defined(COOP_NO_STB_IMAGE)
-char *stbi_zlib_decode_noheader_malloc(const char *buffer, int len, int *outlen);
-#else
-#define STB_IMAGE_STATIC
-#define STB_IMAGE_IMPLEMENTATION
-#if defined(__GNUC__) || defined(__clang__)
-#pragma GCC diagnostic ignored "-Wunused-function"
-#endif
-#include <stb/stb_image.h>
-#endif
-#endif
 
 /* BEGIN GENERATED TABLES (tests/ref/gen_unicode_tables.py) */
 /* regex 2.5.123, Python 3.11.2 (unicodedata 14.0.0). */

@@ -50,27 +50,6 @@ int  coop_preprocess_train(const coop_image *img, int size, float smin, float sm
 #define COOP_IMAGE_MAX_PIXELS (64ll << 20)
 #endif
 
-/* stb_image as a static implementation inside coop.h (another part may have included it
-   already). Our image buffers are released with free(), so an stb supplied by the embedder
-   (COOP_NO_STB_IMAGE, or stb_image.h included before coop.h) must keep its default
-   STBI_MALLOC / STBI_FREE. */
-#if !defined(STBI_INCLUDE_STB_IMAGE_H)
-#if defined(COOP_NO_STB_IMAGE)
-unsigned char *stbi_load_from_memory(const unsigned char *buffer, int len, int *x, int *y, int *comp, int req_comp);
-int stbi_info_from_memory(const unsigned char *buffer, int len, int *x, int *y, int *comp);
-const char *stbi_failure_reason(void);
-#else
-#define STB_IMAGE_STATIC
-#define STB_IMAGE_IMPLEMENTATION
-/* the static stb has many functions we never call, and Debian's 2.27 header declares
-   stbi_set_unpremultiply_on_load_thread without defining it; GCC reports that at the end of the
-   translation unit, past any push/pop, so the switch has to stay off from here on */
-#if defined(__GNUC__) || defined(__clang__)
-#pragma GCC diagnostic ignored "-Wunused-function"
-#endif
-#include <stb/stb_image.h>
-#endif
-#endif
 #include <limits.h>
 
 /* ---- decode ------------------------------------------------------------------------------ */
