@@ -13,7 +13,7 @@ endif
 PROGS := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c)) \
          $(patsubst examples/%.c,$(BUILD)/%,$(wildcard examples/*.c))
 TESTS := $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
-HDRS  := coop.h $(wildcard src/*.h)
+HDRS  := coop.h
 
 all: $(PROGS) $(TESTS)
 

@@ -1,4 +1,4 @@
-/* Tests of the Hugging Face text tower (src/46_hftext.h) against tests/ref/ref_hftext.py
+/* Tests of the Hugging Face text tower (coop.h) against tests/ref/ref_hftext.py
    (our PyTorch RoBERTa, padded batch with attention mask, OpenCLIP pooler + projection):
    - tokenizer in the model file -> ids identical to the reference's;
    - ids -> features (padded reference vs our dropped-padding computation);
@@ -7,40 +7,14 @@
    - finite differences of the same loss against dx;
    models: roberta (BPE, mean, mlp), xlm-r (unigram, mean, linear), cls pooler with dense + tanh. */
 #define COOP_IMPLEMENTATION
-#ifdef COOP_ONLY_HF   /* isolated build while other parts are in progress (stand-in text cache) */
-#define COOP__HAVE_HFTEXT 1
-#include "src/00_api.h"
-#include "src/10_base.h"
-#include "src/12_pool.h"
-#include "src/14_gemm.h"
-#include "src/20_model.h"
-struct coop_text_cache { coop_arena arena; void *impl; };
-coop_text_cache *coop_text_cache_new(void) { return (coop_text_cache *)coop_calloc(sizeof(coop_text_cache)); }
-void coop_text_cache_free(coop_text_cache *c) { if (c) { coop_arena_free(&c->arena); coop_free(c); } }
-#include "src/46_hftext.h"
-#include "src/52_tok_hf.h"
-#else
 #include "coop.h"
-#endif
 #include "tests/testutil.h"
-#if !COOP__HAVE_HFTEXT
-int main(void) {
-    printf("test_hftext: SKIPPED: the HF text tower is switched off in this build (COOP__HAVE_HFTEXT 0 in coop.h)\n");
-    return 0;
-}
-#else
 
 #define FX "tests/fixtures/hf/"
-/* the full build goes through the public dispatchers (src/58_encode.h) */
-#ifdef COOP_ONLY_HF
-#define ENCODE coop_hftext_encode
-#define FORWARD coop_hftext_forward_embeds
-#define BACKWARD coop_hftext_backward_embeds
-#else
+/* through the public dispatchers */
 #define ENCODE coop_encode_text
 #define FORWARD coop_text_forward_embeds
 #define BACKWARD coop_text_backward_embeds
-#endif
 static const char *TEXTS[] = {"a photo of a dog.", "Ein Foto eines Hundes in München", "一只狗的照片", "x", "emoji 😀🐶 ok",
                               "the quick brown fox jumps over the lazy dog the quick brown fox jumps over the lazy dog the quick brown fox jumps over the lazy dog ",
                               "fotografía de un gato ①", "  spaced   out  "};
@@ -198,4 +172,3 @@ int main(void) {
     coop_pool_free(pool);
     return tu_done("test_hftext");
 }
-#endif /* COOP__HAVE_HFTEXT */

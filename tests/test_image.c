@@ -1,14 +1,8 @@
-/* test_image: image decode, PIL bicubic resize, OpenCLIP / Dassl preprocessing (src/60_image.h)
+/* test_image: image decode, PIL bicubic resize, OpenCLIP / Dassl preprocessing (coop.h)
    against the fixtures of tests/ref/ref_image.py (PIL 9.4 + torchvision's transform arithmetic).
    Run from the repository root. */
 #define COOP_IMPLEMENTATION
-#ifdef COOP_ONLY_IMAGE          /* isolated build (-DCOOP_ONLY_IMAGE) while other parts change */
-#include "src/00_api.h"
-#include "src/10_base.h"
-#include "src/60_image.h"
-#else
 #include "coop.h"
-#endif
 #include "tests/testutil.h"
 #include <time.h>
 

@@ -2,13 +2,7 @@
    without ftfy): every corpus string must give exactly the reference ids at context 77 and 8.
    Reads the real vocabulary ../shared/data/bpe_simple_vocab_16e6.txt.gz (run from the repo root). */
 #define COOP_IMPLEMENTATION
-#ifdef COOP_ONLY_TOKCLIP   /* test this part alone while other parts are in flux */
-#include "src/00_api.h"
-#include "src/10_base.h"
-#include "src/50_tok_clip.h"
-#else
 #include "coop.h"
-#endif
 #include "tests/testutil.h"
 #include <time.h>
 

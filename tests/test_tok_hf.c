@@ -1,4 +1,4 @@
-/* Tests of the Hugging Face tokenizers (src/52_tok_hf.h) against tests/ref/ref_tok_hf.py:
+/* Tests of the Hugging Face tokenizers (coop.h) against tests/ref/ref_tok_hf.py:
    - GPT-2 byte-level BPE: a tiny BPE trained by the reference, ids from OUR Python re-implementation
      of HF's ByteLevel BPE (HF tokenizers is not installed where fixtures are made);
    - SentencePiece unigram: a small nmt_nfkc model from spm_train, ids from the sentencepiece module
@@ -6,13 +6,7 @@
    both with OpenCLIP HFTokenizer's whitespace cleaning, context 77 and 8 (truncation).
    Plus malformed vocab.json / merges.txt / model files and invalid UTF-8 -> clear errors. */
 #define COOP_IMPLEMENTATION
-#ifdef COOP_ONLY_HF   /* isolated build while other parts are in progress */
-#include "src/00_api.h"
-#include "src/10_base.h"
-#include "src/52_tok_hf.h"
-#else
 #include "coop.h"
-#endif
 #include "tests/testutil.h"
 
 #define FX "tests/fixtures/hf/"
@@ -135,7 +129,6 @@ int main(void) {
                                           0x0a, 0x08, 0x0a, 0x01, 'c', 0x15, 0, 0, 0x80, 0xbf};
         expect_fail(coop_hf_tok_new_unigram(m, sizeof m), "model: no <unk>", "<unk>");
     }
-#if !defined(COOP_ONLY_HF) && COOP__HAVE_TOKHF
     /* through the public coop_tokenize with the tokenizers stored in model files (ref_hftext.py) */
     {
         static const char *mf[2] = {FX "hf_roberta.coop", FX "hf_xlmr.coop"}, *fx[2] = {FX "hf_roberta_ids.npy", FX "hf_xlmr_ids.npy"};
@@ -150,7 +143,6 @@ int main(void) {
             coop_model_free(m);
         }
     }
-#endif
     coop_hf_tok_free(bpe);
     coop_hf_tok_free(uni);
     coop_free(want_score);
