@@ -12,8 +12,8 @@ points, rather than re-derived from the Unicode data files:
   - html: html.entities.html5 (the FULL table, 2231 names with and without ';'),
     html._invalid_charrefs, html._invalid_codepoints.
 
-Usage: /usr/bin/python3 tests/ref/gen_unicode_tables.py   (rewrites the block between the
-BEGIN/END GENERATED TABLES markers of src/50_tok_clip.h in place)
+Usage: /usr/bin/python3 tests/ref/gen_unicode_tables.py [FILE]   (rewrites the block between the
+BEGIN/END GENERATED TABLES markers of FILE in place; default coop.h)
 """
 import html
 import html.entities
@@ -24,7 +24,11 @@ import unicodedata
 import regex
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TARGET = os.path.join(ROOT, "src", "50_tok_clip.h")
+# the tables live in the tokenizer section of coop.h (src/50_tok_clip.h before the amalgamation);
+# an explicit path may be given as the first argument
+TARGET = (sys.argv[1] if len(sys.argv) > 1 else
+          os.path.join(ROOT, "src", "50_tok_clip.h") if os.path.exists(os.path.join(ROOT, "src", "50_tok_clip.h"))
+          else os.path.join(ROOT, "coop.h"))
 BEGIN = "/* BEGIN GENERATED TABLES (tests/ref/gen_unicode_tables.py) */"
 END = "/* END GENERATED TABLES */"
 NCP = 0x110000
@@ -200,7 +204,8 @@ def main():
 
     gen = "\n".join(parts)
     src = open(TARGET, encoding="utf-8").read()
-    a, b = src.index(BEGIN), src.index(END)
+    a = src.index(BEGIN)
+    b = src.index(END, a)
     src = src[:a] + BEGIN + "\n" + gen + src[b:]
     with open(TARGET + ".tmp", "w", encoding="utf-8") as f:
         f.write(src)
