@@ -750,45 +750,111 @@ char *stbi_zlib_decode_noheader_malloc(const char *buffer, int len, int *outlen)
 #endif
 
 /* ===================================================================================== */
-/* Thread pool: workers sleep on a condition variable; the caller takes part              */
+/* Thread pool: the caller takes part; idle workers spin briefly, then sleep              */
 /* ===================================================================================== */
+/* One job at a time: coop_pool_run publishes (fn, ctx, ntasks) and the threads claim task
+   indices from one 64-bit word  [generation:24 | next task:20 | ntasks:20]  by compare-and-
+   swap. A claim succeeds only while the word still names the job the thread read fn/ctx
+   for, so a worker that wakes late can never run a task of a finished job with the
+   function of the next one. The caller returns once every task has finished (it counts
+   finished tasks, not workers, so a worker descheduled by another process does not hold
+   the caller up when the others did its share).
+   Idle workers spin for ~45 us (back-to-back jobs such as one layer's matmuls are then
+   picked up in well under 1 us), then sleep on a condition variable: nothing spins while
+   the program does serial work or waits for I/O, so the pool does not compete with other
+   threads for the cores. Waking a sleeping worker is expensive on some VMs (the caller
+   spends ~30 us in the wake-up call on the 2-vCPU test machine), so it happens only when
+   a worker really sleeps. The caller, whose core is idle anyway while it waits for the
+   last tasks, spins ~4x longer before it sleeps.
+   Several threads may share a pool (jobs are serialised); a task that calls
+   coop_pool_run runs that job serially in its own thread. */
 #include <pthread.h>
 
+#define POOL_TBITS 20                       /* task index / count bits of the job word */
+#define POOL_TMAX ((1 << POOL_TBITS) - 1)   /* larger jobs run in rounds (pool__big_task) */
+#define POOL_SPIN 2000                      /* pause-loop iterations before sleeping: ~45 us on Zen 5 */
+
 struct coop_pool {
-    int n;                           /* threads including the caller */
+    int n;                  /* threads including the caller */
     pthread_t *th;
+    pthread_mutex_t run;    /* one job at a time when several threads share the pool */
     pthread_mutex_t mu;
-    pthread_cond_t go, done;
-    coop_task_fn fn;
+    pthread_cond_t go;      /* workers sleep here between jobs */
+    pthread_cond_t fin;     /* the caller sleeps here until the last task ends */
+    uint64_t word;          /* atomic: gen | next | ntasks (see above) */
+    coop_task_fn fn;        /* atomic (relaxed): the current job */
     void *ctx;
-    int ntasks, next, running, gen, quit;
+    int done;               /* atomic: finished tasks of the current job */
+    int sleeping;           /* atomic: workers waiting on go */
+    int waiting;            /* atomic: the caller waits on fin */
+    int quit;               /* atomic */
 };
 
-/* takes tasks until none are left (tasks are claimed under the lock: cheap next to a task) */
-static void pool__drain(coop_pool *p) {
+/* set while a thread runs a task: coop_pool_run from inside a task runs serially */
+static COOP_THREAD_LOCAL int pool__in_task;
+
+static void pool__relax(void) {
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) && (defined(__GNUC__) || defined(__clang__))
+    __asm__ __volatile__("yield");
+#endif
+}
+
+#define POOL_GEN(w) ((w) >> (2 * POOL_TBITS))
+#define POOL_NEXT(w) ((int)(((w) >> POOL_TBITS) & POOL_TMAX))
+#define POOL_NT(w) ((int)((w) & POOL_TMAX))
+
+/* claims and runs tasks of job generation `gen` until none are left */
+static void pool__drain(coop_pool *p, uint64_t gen) {
+    uint64_t w = __atomic_load_n(&p->word, __ATOMIC_ACQUIRE);
     for (;;) {
-        pthread_mutex_lock(&p->mu);
-        int t = p->next < p->ntasks ? p->next++ : -1;
-        pthread_mutex_unlock(&p->mu);
-        if (t < 0) return;
-        p->fn(p->ctx, t, p->ntasks);
+        if (POOL_GEN(w) != gen || POOL_NEXT(w) >= POOL_NT(w)) return;
+        /* fn and ctx were stored before the word that names this generation */
+        coop_task_fn fn = __atomic_load_n(&p->fn, __ATOMIC_RELAXED);
+        void *ctx = __atomic_load_n(&p->ctx, __ATOMIC_RELAXED);
+        int t = POOL_NEXT(w), nt = POOL_NT(w);
+        if (!__atomic_compare_exchange_n(&p->word, &w, w + ((uint64_t)1 << POOL_TBITS), 0,
+                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            continue;   /* w now holds the current word */
+        pool__in_task = 1;
+        fn(ctx, t, nt);
+        pool__in_task = 0;
+        if (__atomic_add_fetch(&p->done, 1, __ATOMIC_SEQ_CST) == nt && __atomic_load_n(&p->waiting, __ATOMIC_SEQ_CST)) {
+            /* the last task of the job and the caller went to sleep: wake it. (Not taking
+               the lock otherwise matters: a worker descheduled while it holds the lock
+               would hold up a caller that has nothing to wait for.) */
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_broadcast(&p->fin);
+            pthread_mutex_unlock(&p->mu);
+        }
+        w = __atomic_load_n(&p->word, __ATOMIC_ACQUIRE);
     }
 }
 
 static void *pool__worker(void *arg) {
     coop_pool *p = (coop_pool *)arg;
-    int seen = 0;
-    pthread_mutex_lock(&p->mu);
+    uint64_t seen = POOL_GEN(__atomic_load_n(&p->word, __ATOMIC_ACQUIRE));
     for (;;) {
-        while (!p->quit && p->gen == seen) pthread_cond_wait(&p->go, &p->mu);
-        if (p->quit) break;
-        seen = p->gen;
-        pthread_mutex_unlock(&p->mu);
-        pool__drain(p);
-        pthread_mutex_lock(&p->mu);
-        if (--p->running == 0) pthread_cond_signal(&p->done);
+        uint64_t gen = seen;
+        for (int s = 0; s < POOL_SPIN; s++) {
+            gen = POOL_GEN(__atomic_load_n(&p->word, __ATOMIC_ACQUIRE));
+            if (gen != seen || __atomic_load_n(&p->quit, __ATOMIC_RELAXED)) break;
+            pool__relax();
+        }
+        if (gen == seen) {
+            pthread_mutex_lock(&p->mu);
+            __atomic_add_fetch(&p->sleeping, 1, __ATOMIC_SEQ_CST);
+            while (!__atomic_load_n(&p->quit, __ATOMIC_SEQ_CST) &&
+                   (gen = POOL_GEN(__atomic_load_n(&p->word, __ATOMIC_SEQ_CST))) == seen)
+                pthread_cond_wait(&p->go, &p->mu);
+            __atomic_sub_fetch(&p->sleeping, 1, __ATOMIC_SEQ_CST);
+            pthread_mutex_unlock(&p->mu);
+        }
+        if (__atomic_load_n(&p->quit, __ATOMIC_ACQUIRE)) break;
+        seen = gen;
+        pool__drain(p, gen);
     }
-    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
@@ -800,171 +866,359 @@ coop_pool *coop_pool_create(int nthreads) {
     if (nthreads > 256) nthreads = 256;
     coop_pool *p = (coop_pool *)calloc(1, sizeof *p);
     if (!p) { coop_set_error("out of memory"); return NULL; }
-    p->n = nthreads;
+    p->n = 1;
+    pthread_mutex_init(&p->run, NULL);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->go, NULL);
-    pthread_cond_init(&p->done, NULL);
+    pthread_cond_init(&p->fin, NULL);
     p->th = (pthread_t *)calloc((size_t)nthreads, sizeof(pthread_t));
-    for (int i = 1; p->th && i < nthreads; i++)
-        if (pthread_create(&p->th[i], NULL, pool__worker, p) != 0) { p->n = i; break; }
+    /* fewer threads than asked when the system refuses more: the pool still works */
+    for (int i = 1; p->th && i < nthreads; i++, p->n++)
+        if (pthread_create(&p->th[i], NULL, pool__worker, p) != 0) break;
     return p;
 }
 
 void coop_pool_free(coop_pool *p) {
     if (!p) return;
     pthread_mutex_lock(&p->mu);
-    p->quit = 1;
+    __atomic_store_n(&p->quit, 1, __ATOMIC_SEQ_CST);
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
     for (int i = 1; i < p->n; i++) pthread_join(p->th[i], NULL);
+    pthread_mutex_destroy(&p->run);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->go);
-    pthread_cond_destroy(&p->done);
+    pthread_cond_destroy(&p->fin);
     free(p->th);
     free(p);
 }
 
 int coop_pool_threads(const coop_pool *p) { return p ? p->n : 1; }
 
+/* jobs of more than POOL_TMAX tasks run as rounds of a trampoline (rare: ~1M tasks) */
+typedef struct { coop_task_fn fn; void *ctx; int base, ntasks; } pool__big;
+static void pool__big_task(void *arg, int t, int nt) {
+    pool__big *b = (pool__big *)arg;
+    (void)nt;
+    b->fn(b->ctx, b->base + t, b->ntasks);
+}
+
 void coop_pool_run(coop_pool *p, int ntasks, coop_task_fn fn, void *ctx) {
     if (ntasks <= 0) return;
-    if (!p || p->n == 1 || ntasks == 1) {
+    if (!p || p->n == 1 || ntasks == 1 || pool__in_task) {
         for (int t = 0; t < ntasks; t++) fn(ctx, t, ntasks);
         return;
     }
-    pthread_mutex_lock(&p->mu);
-    p->fn = fn; p->ctx = ctx; p->ntasks = ntasks; p->next = 0;
-    p->running = p->n - 1;
-    p->gen++;
-    pthread_cond_broadcast(&p->go);
-    pthread_mutex_unlock(&p->mu);
-    pool__drain(p);
-    pthread_mutex_lock(&p->mu);
-    while (p->running) pthread_cond_wait(&p->done, &p->mu);
-    pthread_mutex_unlock(&p->mu);
+    if (ntasks > POOL_TMAX) {
+        pool__big b = {fn, ctx, 0, ntasks};
+        for (; b.base < ntasks; b.base += POOL_TMAX) {
+            int n = ntasks - b.base < POOL_TMAX ? ntasks - b.base : POOL_TMAX;
+            coop_pool_run(p, n, pool__big_task, &b);
+        }
+        return;
+    }
+    /* publish: fn, ctx and the done count first, then the word with a new generation */
+    pthread_mutex_lock(&p->run);
+    __atomic_store_n(&p->fn, fn, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->ctx, ctx, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->done, 0, __ATOMIC_RELAXED);
+    uint64_t gen = (POOL_GEN(__atomic_load_n(&p->word, __ATOMIC_RELAXED)) + 1) & 0xffffff;
+    __atomic_store_n(&p->word, gen << (2 * POOL_TBITS) | (uint64_t)ntasks, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&p->sleeping, __ATOMIC_SEQ_CST) > 0) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_broadcast(&p->go);
+        pthread_mutex_unlock(&p->mu);
+    }
+    pool__drain(p, gen);
+    /* the others finish their last tasks: spin a little, then sleep */
+    for (int s = 0; s < 4 * POOL_SPIN && __atomic_load_n(&p->done, __ATOMIC_ACQUIRE) < ntasks; s++) pool__relax();
+    if (__atomic_load_n(&p->done, __ATOMIC_ACQUIRE) < ntasks) {
+        pthread_mutex_lock(&p->mu);
+        __atomic_store_n(&p->waiting, 1, __ATOMIC_SEQ_CST);
+        while (__atomic_load_n(&p->done, __ATOMIC_SEQ_CST) < ntasks) pthread_cond_wait(&p->fin, &p->mu);
+        __atomic_store_n(&p->waiting, 0, __ATOMIC_RELAXED);
+        pthread_mutex_unlock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->run);
 }
 
 /* ===================================================================================== */
 /* Matrix multiply: C[M,N] = beta*C + A[M,K] op(B) (+ bias)                               */
 /* ===================================================================================== */
-/* Blocking (GotoBLAS style, sized for ~32-48 KB L1D and >= 512 KB L2 per core):
-     - B is packed once per call into panels of GEMM_NR = 32 columns, k-major: panel p is
-       [K][32] contiguous, zero-padded past column N. Packing is split over the pool by panel.
-     - Each task owns a block of rows x a block of panels of C (never a range of K, so the
-       summation order of every element is independent of the thread count and schedule).
-     - Inside a task K is walked in blocks of GEMM_KC, rows in blocks of GEMM_MC: the A block
-       is packed into micro-panels [KC][MR] (zero-padded past row M, per-thread buffer, stays
-       in L2) and each B micro-panel [KC][32] of the task is run against all of them.
-     - The micro-kernel keeps an MR x 32 tile of C in registers: it loads the tile, adds
-       sum_k a[k] * b[k] over the K block with FMAs in k order, and stores it back.
-   Summation order of C[i,n] for every kernel: start from (beta ? C : 0) + bias[n], then add
-   A[i,k] * B[k,n] for k = 0, 1, ..., K-1 one at a time. Results are therefore bit-identical
-   for any thread count and any schedule with a given kernel; kernels differ only by FMA
-   versus separate multiply-add rounding.
-   Kernels: AVX-512 8x32 (16 zmm accumulators), AVX2+FMA 6x16 (12 ymm accumulators, run on
-   each half of a 32-wide panel), and portable C 4x32. The SIMD ones are compiled with
-   __attribute__((target)) and picked at run time, so no -march flag is needed. */
-#define GEMM_NR 32
-#define GEMM_KC 768   /* measured on the 2-vCPU Zen 5: 768 beat 256/384/512 (C tile reloads cost more than L2 misses) */
-#define GEMM_MRMAX 16
-#define GEMM_MC 48    /* rows of A packed at a time: 48 x KC floats = 144 KB, stays in L2 */
-#define GEMM_PCOLS 8   /* panels per task at most: 256 columns, a KC x 256 B block = 256 KB */
+/* Order of the sums (the same for every shape, thread count and schedule):
+     C[i,n] starts at (beta ? C[i,n] + bias[n] : bias[n])   (bias 0 when NULL), then
+     A[i,k] * B[k,n] is added for k = 0, 1, ..., K-1, one fused multiply-add at a time.
+   So a row of C depends only on its row of A and on B: results are bit-identical for any
+   thread count, any M (a prompt computed alone or among 100 others), any blocking. The
+   kernels differ only in FMA (avx512, avx2) versus separate multiply and add (portable).
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+   Blocking (GotoBLAS / BLIS style), sized for 48 KB L1D and 1 MB L2 per core:
+     - op(B) is packed into panels of NR columns, k-major ([k][NR], zero past column N), and
+       A into micro-panels of MR rows, k-major ([k][MR]). Packing A matters even though it
+       is small: rows of A 8 or 12 KB apart (K = 2048, 3072) all map to the same L1 set, and
+       broadcasting from 14 such rows ran at half speed.
+     - The micro-kernel holds an MR x NR tile of C in registers (AVX-512: 14 x 32 in 28 zmm)
+       and runs k over a block of KC, loading / storing the tile once per block. KC = 768
+       measured best here (fewer tile reloads beat keeping the B panel in L1; it streams
+       from L2).
+   Threads: tall products (M > GEMM_SMALLM) pack all of B once, in parallel by panel, then
+   split the rows of C into blocks; each task packs its A block (MC x KC, L2) per K block.
+   Short ones (batch-1 ViT: M = 50, attention: 77) pack all of A once, then split the
+   columns; each task packs only its own B panels, one KC block at a time (L1/L2), so B is
+   still packed exactly once. K is never split across threads.
+   Measured on the 2-core Zen 5 (fp32 FMA peak 220 GFLOPS per core, 435 for both), see
+   build/bench gemm: ~88% of peak on 1 thread and 80-87% on 2 for the large ViT and text
+   shapes, ~70% for batch-1 ViT (M = 50, where packing B is a larger share). */
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define GEMM_X86 1
 #include <immintrin.h>
 #else
 #define GEMM_X86 0
 #endif
 
-/* C[mr x 32] (+)= A_packed[kc][mr] * B_panel[kc][32]; c has row stride ldc, full tile only */
-typedef void (*gemm__kern_fn)(int kc, const float *a, const float *b, float *c, int ldc);
+#define GEMM_KC 768         /* k per block: the C tile is loaded / stored once per block */
+#define GEMM_MC 252         /* rows of A per packed block (tall): 252 x 768 x 4 = 774 KB, L2 */
+#define GEMM_SMALLM 168     /* M up to this: short product (A packed once, column tasks) */
+#define GEMM_MINFLOP 1.5e6  /* fewer flops than this: serial (a pool round costs ~1-15 us) */
 
-/* ---- portable kernel: 4 x 32, plain C (auto-vectorized where the compiler can) -------- */
-static void gemm__kern_portable(int kc, const float *a, const float *b, float *c, int ldc) {
-    float acc[4][GEMM_NR];
-    for (int r = 0; r < 4; r++)
-        for (int q = 0; q < GEMM_NR; q++) acc[r][q] = c[(size_t)r * ldc + q];
-    for (int k = 0; k < kc; k++) {
-        const float *bk = b + (size_t)k * GEMM_NR, *ak = a + (size_t)k * 4;
-        for (int r = 0; r < 4; r++)
-            for (int q = 0; q < GEMM_NR; q++) acc[r][q] += ak[r] * bk[q];
+/* the micro-kernel: C[R x w] (+)= Apanel[kc][MR] * Bpanel[kc][NR], R <= MR rows, w <= NR
+   columns; init = 1 on the first K block: the tile starts at (beta ? C + bias : bias) */
+typedef struct {
+    const float *a;            /* packed A micro-panel [kc][MR] (rows past R unused) */
+    const float *b;            /* packed B micro-panel [kc][NR] (zero past w) */
+    float *c; size_t ldc;
+    const float *bias;         /* bias + first column of the tile, or NULL */
+    const float *pf;           /* C tile of the next call: prefetched during this one */
+    int kc, rows, w, init, beta;
+} gemm__tile;
+typedef void (*gemm__kern_fn)(const gemm__tile *t);
+
+/* ---- portable kernel: 4 x 16, plain C ---------------------------------------------------- */
+#define GEMM_P_MR 4
+#define GEMM_P_NR 16
+static void gemm__kern_portable(const gemm__tile *t) {
+    float acc[GEMM_P_MR][GEMM_P_NR];
+    const int R = t->rows, w = t->w;
+    for (int r = 0; r < R; r++)
+        for (int q = 0; q < GEMM_P_NR; q++) {
+            float v = 0.0f;
+            if (q < w) {
+                float bv = t->bias ? t->bias[q] : 0.0f;
+                if (!t->init) v = t->c[r * t->ldc + q];
+                else v = t->beta ? t->c[r * t->ldc + q] + bv : bv;
+            }
+            acc[r][q] = v;
+        }
+    for (int k = 0; k < t->kc; k++) {
+        const float *bk = t->b + (size_t)k * GEMM_P_NR;
+        for (int r = 0; r < R; r++) {
+            float av = t->a[(size_t)k * GEMM_P_MR + r];
+            for (int q = 0; q < GEMM_P_NR; q++) acc[r][q] += av * bk[q];
+        }
     }
-    for (int r = 0; r < 4; r++)
-        for (int q = 0; q < GEMM_NR; q++) c[(size_t)r * ldc + q] = acc[r][q];
+    for (int r = 0; r < R; r++)
+        for (int q = 0; q < w; q++) t->c[r * t->ldc + q] = acc[r][q];
 }
 
 #if GEMM_X86
-/* ---- AVX2 + FMA: 6 x 16 on each half of the panel (12 accumulators + 2 temporaries) --- */
-__attribute__((target("avx2,fma")))
-static void gemm__kern_avx2(int kc, const float *a, const float *b, float *c, int ldc) {
-    for (int h = 0; h < GEMM_NR; h += 16) {
-        __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
-        float *cp = c + h;
-        size_t l = (size_t)ldc;
-        c00 = _mm256_loadu_ps(cp);         c01 = _mm256_loadu_ps(cp + 8);
-        c10 = _mm256_loadu_ps(cp + l);     c11 = _mm256_loadu_ps(cp + l + 8);
-        c20 = _mm256_loadu_ps(cp + 2 * l); c21 = _mm256_loadu_ps(cp + 2 * l + 8);
-        c30 = _mm256_loadu_ps(cp + 3 * l); c31 = _mm256_loadu_ps(cp + 3 * l + 8);
-        c40 = _mm256_loadu_ps(cp + 4 * l); c41 = _mm256_loadu_ps(cp + 4 * l + 8);
-        c50 = _mm256_loadu_ps(cp + 5 * l); c51 = _mm256_loadu_ps(cp + 5 * l + 8);
-        const float *bk = b + h, *ak = a;
-        for (int k = 0; k < kc; k++, bk += GEMM_NR, ak += 6) {
-            __m256 b0 = _mm256_loadu_ps(bk), b1 = _mm256_loadu_ps(bk + 8), av;
-            av = _mm256_broadcast_ss(ak + 0); c00 = _mm256_fmadd_ps(av, b0, c00); c01 = _mm256_fmadd_ps(av, b1, c01);
-            av = _mm256_broadcast_ss(ak + 1); c10 = _mm256_fmadd_ps(av, b0, c10); c11 = _mm256_fmadd_ps(av, b1, c11);
-            av = _mm256_broadcast_ss(ak + 2); c20 = _mm256_fmadd_ps(av, b0, c20); c21 = _mm256_fmadd_ps(av, b1, c21);
-            av = _mm256_broadcast_ss(ak + 3); c30 = _mm256_fmadd_ps(av, b0, c30); c31 = _mm256_fmadd_ps(av, b1, c31);
-            av = _mm256_broadcast_ss(ak + 4); c40 = _mm256_fmadd_ps(av, b0, c40); c41 = _mm256_fmadd_ps(av, b1, c41);
-            av = _mm256_broadcast_ss(ak + 5); c50 = _mm256_fmadd_ps(av, b0, c50); c51 = _mm256_fmadd_ps(av, b1, c51);
-        }
-        _mm256_storeu_ps(cp, c00);         _mm256_storeu_ps(cp + 8, c01);
-        _mm256_storeu_ps(cp + l, c10);     _mm256_storeu_ps(cp + l + 8, c11);
-        _mm256_storeu_ps(cp + 2 * l, c20); _mm256_storeu_ps(cp + 2 * l + 8, c21);
-        _mm256_storeu_ps(cp + 3 * l, c30); _mm256_storeu_ps(cp + 3 * l + 8, c31);
-        _mm256_storeu_ps(cp + 4 * l, c40); _mm256_storeu_ps(cp + 4 * l + 8, c41);
-        _mm256_storeu_ps(cp + 5 * l, c50); _mm256_storeu_ps(cp + 5 * l + 8, c51);
+/* The SIMD kernels name their accumulators (c0a, c0b, c1a, ...) instead of using an array:
+   clang keeps an array of __m512 on the stack even when every index is a constant, which
+   halves the speed. Each kernel is instantiated for every row count R = 1 .. MR; the
+   `r < R` tests are compile-time constants, so edge tiles cost no wasted FMAs. */
+
+/* ---- AVX2 + FMA: 6 x 16 (12 ymm accumulators) ------------------------------------------ */
+#define GEMM_A2_MR 6
+#define GEMM_A2_NR 16
+#define GEMM_A2_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+__attribute__((target("avx2,fma"), always_inline))
+static inline void gemm__avx2_body(const int R, const gemm__tile *t) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(t->w), lane);
+    const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(t->w - 8), lane);
+    const size_t ldc = t->ldc;
+    float *c = t->c;
+    __m256 z0 = _mm256_setzero_ps(), z1 = z0;
+    if (t->init && t->bias) { z0 = _mm256_maskload_ps(t->bias, m0); z1 = _mm256_maskload_ps(t->bias + 8, m1); }
+    const int load = !t->init || t->beta;   /* tile starts from C (+ bias on the first block) */
+#define GEMM_DECL(r) __m256 c##r##a = z0, c##r##b = z1;                                        \
+    if (r < R && load) {                                                                       \
+        c##r##a = _mm256_maskload_ps(c + r * ldc, m0);                                         \
+        c##r##b = _mm256_maskload_ps(c + r * ldc + 8, m1);                                     \
+        if (t->init) { c##r##a = _mm256_add_ps(c##r##a, z0); c##r##b = _mm256_add_ps(c##r##b, z1); } \
+    }
+    GEMM_A2_ROWS(GEMM_DECL)
+#undef GEMM_DECL
+    const float *a = t->a, *b = t->b;
+    for (int k = 0; k < t->kc; k++, b += GEMM_A2_NR, a += GEMM_A2_MR) {
+        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8), av;
+#define GEMM_STEP(r) if (r < R) {                                                              \
+        av = _mm256_broadcast_ss(a + r);                                                       \
+        c##r##a = _mm256_fmadd_ps(av, b0, c##r##a);                                            \
+        c##r##b = _mm256_fmadd_ps(av, b1, c##r##b);                                            \
+    }
+        GEMM_A2_ROWS(GEMM_STEP)
+#undef GEMM_STEP
+    }
+#define GEMM_STORE(r) if (r < R) {                                                             \
+        _mm256_maskstore_ps(c + r * ldc, m0, c##r##a);                                         \
+        _mm256_maskstore_ps(c + r * ldc + 8, m1, c##r##b);                                     \
+    }
+    GEMM_A2_ROWS(GEMM_STORE)
+#undef GEMM_STORE
+}
+#define GEMM_A2_K(R) \
+    __attribute__((target("avx2,fma"))) static void gemm__avx2_##R(const gemm__tile *t) { gemm__avx2_body(R, t); }
+GEMM_A2_K(1) GEMM_A2_K(2) GEMM_A2_K(3) GEMM_A2_K(4) GEMM_A2_K(5) GEMM_A2_K(6)
+static void gemm__kern_avx2(const gemm__tile *t) {
+    static const gemm__kern_fn f[GEMM_A2_MR] = {gemm__avx2_1, gemm__avx2_2, gemm__avx2_3,
+                                                gemm__avx2_4, gemm__avx2_5, gemm__avx2_6};
+    f[t->rows - 1](t);
+}
+
+/* ---- AVX-512: 14 x 32 (28 zmm accumulators, 2 for the B row, 1 for the broadcast) ------- */
+#define GEMM_Z_MR 14
+#define GEMM_Z_NR 32
+#define GEMM_Z_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
+__attribute__((target("avx512f"), always_inline))
+static inline void gemm__avx512_body(const int R, const gemm__tile *t) {
+    const int w = t->w;
+    const __mmask16 m0 = (__mmask16)(w >= 16 ? 0xffff : (1u << w) - 1);
+    const __mmask16 m1 = (__mmask16)(w >= 32 ? 0xffff : w > 16 ? (1u << (w - 16)) - 1 : 0);
+    const size_t ldc = t->ldc;
+    float *c = t->c;
+    __m512 z0 = _mm512_setzero_ps(), z1 = z0;
+    if (t->init && t->bias) { z0 = _mm512_maskz_loadu_ps(m0, t->bias); z1 = _mm512_maskz_loadu_ps(m1, t->bias + 16); }
+    const int load = !t->init || t->beta;   /* tile starts from C (+ bias on the first block) */
+#define GEMM_DECL(r) __m512 c##r##a = z0, c##r##b = z1;                                        \
+    if (r < R && load) {                                                                       \
+        c##r##a = _mm512_maskz_loadu_ps(m0, c + r * ldc);                                      \
+        c##r##b = _mm512_maskz_loadu_ps(m1, c + r * ldc + 16);                                 \
+        if (t->init) { c##r##a = _mm512_add_ps(c##r##a, z0); c##r##b = _mm512_add_ps(c##r##b, z1); } \
+    }
+    GEMM_Z_ROWS(GEMM_DECL)
+#undef GEMM_DECL
+    const float *a = t->a, *b = t->b;
+    const char *pf = (const char *)t->pf;
+    for (int k = 0; k < t->kc; k++, b += GEMM_Z_NR, a += GEMM_Z_MR) {
+        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16), av;
+        /* the next tile of C, two cache lines per row, during the first 2 MR steps */
+        if (k < 2 * GEMM_Z_MR) _mm_prefetch(pf + (k >> 1) * ldc * 4 + (k & 1) * 64, _MM_HINT_T0);
+#define GEMM_STEP(r) if (r < R) {                                                              \
+        av = _mm512_set1_ps(a[r]);                                                             \
+        c##r##a = _mm512_fmadd_ps(av, b0, c##r##a);                                            \
+        c##r##b = _mm512_fmadd_ps(av, b1, c##r##b);                                            \
+    }
+        GEMM_Z_ROWS(GEMM_STEP)
+#undef GEMM_STEP
+    }
+#define GEMM_STORE(r) if (r < R) {                                                             \
+        _mm512_mask_storeu_ps(c + r * ldc, m0, c##r##a);                                       \
+        _mm512_mask_storeu_ps(c + r * ldc + 16, m1, c##r##b);                                  \
+    }
+    GEMM_Z_ROWS(GEMM_STORE)
+#undef GEMM_STORE
+}
+#define GEMM_Z_K(R) \
+    __attribute__((target("avx512f"))) static void gemm__avx512_##R(const gemm__tile *t) { gemm__avx512_body(R, t); }
+GEMM_Z_K(1) GEMM_Z_K(2) GEMM_Z_K(3) GEMM_Z_K(4) GEMM_Z_K(5) GEMM_Z_K(6) GEMM_Z_K(7)
+GEMM_Z_K(8) GEMM_Z_K(9) GEMM_Z_K(10) GEMM_Z_K(11) GEMM_Z_K(12) GEMM_Z_K(13) GEMM_Z_K(14)
+static void gemm__kern_avx512(const gemm__tile *t) {
+    static const gemm__kern_fn f[GEMM_Z_MR] = {
+        gemm__avx512_1, gemm__avx512_2, gemm__avx512_3, gemm__avx512_4, gemm__avx512_5,
+        gemm__avx512_6, gemm__avx512_7, gemm__avx512_8, gemm__avx512_9, gemm__avx512_10,
+        gemm__avx512_11, gemm__avx512_12, gemm__avx512_13, gemm__avx512_14};
+    f[t->rows - 1](t);
+}
+
+/* 16 x 16 transpose in registers: r[i][j] -> r[j][i] (unpack, shuffle, 128-bit lane permutes) */
+__attribute__((target("avx512f"), always_inline))
+static inline void gemm__tr16(__m512 r[16]) {
+    __m512 s[16];
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i += 2) {
+        s[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        s[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_shuffle_ps(s[i], s[i + 2], 0x44);
+        r[i + 1] = _mm512_shuffle_ps(s[i], s[i + 2], 0xee);
+        r[i + 2] = _mm512_shuffle_ps(s[i + 1], s[i + 3], 0x44);
+        r[i + 3] = _mm512_shuffle_ps(s[i + 1], s[i + 3], 0xee);
+    }
+    /* r[4q + j], 128-bit lane L: column 4L + j of rows 4q .. 4q+3 */
+#pragma GCC unroll 16
+    for (int i = 0; i < 4; i++) {
+        s[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);
+        s[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xdd);
+        s[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
+        s[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xdd);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f32x4(s[i], s[8 + i], 0x88);
+        r[8 + i] = _mm512_shuffle_f32x4(s[i], s[8 + i], 0xdd);
+        r[4 + i] = _mm512_shuffle_f32x4(s[4 + i], s[12 + i], 0x88);
+        r[12 + i] = _mm512_shuffle_f32x4(s[4 + i], s[12 + i], 0xdd);
     }
 }
 
-/* ---- AVX-512: 8 x 32 (16 zmm accumulators, 2 for the B row; A is broadcast from memory).
-   14 x 32 measured no faster here and wastes more rows on short M (M = 5..20, 77). */
+/* rows [0, nrows) of X (row stride ldx) x columns [k0, k0+kc) -> dst[k][0 .. width), row
+   stride dstride: the packing of A (width MR, rows = rows of A) and of B^T (width NR,
+   rows = rows of B^T, i.e. columns of C), 16 x 16 blocks at a time; rows past nrows
+   become zeros in dst */
 __attribute__((target("avx512f")))
-static void gemm__kern_avx512(int kc, const float *a, const float *b, float *c, int ldc) {
-    enum { MR = 8 };
-    __m512 acc[MR][2];   /* fully unrolled below, so it lives in registers */
-    for (int r = 0; r < MR; r++) {
-        acc[r][0] = _mm512_loadu_ps(c + (size_t)r * ldc);
-        acc[r][1] = _mm512_loadu_ps(c + (size_t)r * ldc + 16);
-    }
-    for (int k = 0; k < kc; k++, b += GEMM_NR, a += MR) {
-        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
-#if defined(__clang__)
-#pragma unroll
-#else
-#pragma GCC unroll 8
-#endif
-        for (int r = 0; r < MR; r++) {
-            __m512 av = _mm512_set1_ps(a[r]);
-            acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
-            acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+static void gemm__pack_tr_avx512(const float *X, size_t ldx, int nrows, int k0, int kc, float *dst,
+                                 int width, int dstride) {
+    for (int h = 0; h < width; h += 16) {
+        int wh = nrows - h, ww = width - h < 16 ? width - h : 16;
+        __mmask16 sm = (__mmask16)((1u << ww) - 1);
+        for (int kb = 0; kb < kc; kb += 16) {
+            int kn = kc - kb < 16 ? kc - kb : 16;
+            __mmask16 km = (__mmask16)(kn == 16 ? 0xffff : (1u << kn) - 1);
+            __m512 r[16];
+            const float *x = X + (size_t)h * ldx + k0 + kb;
+            /* plain loads in the common case (masked moves are slower) */
+#pragma GCC unroll 16
+            for (int i = 0; i < 16; i++)
+                r[i] = i >= wh || i >= ww ? _mm512_setzero_ps()
+                     : kn == 16 ? _mm512_loadu_ps(x + (size_t)i * ldx) : _mm512_maskz_loadu_ps(km, x + (size_t)i * ldx);
+            gemm__tr16(r);
+            float *d = dst + (size_t)kb * dstride + h;
+            if (ww == 16)
+#pragma GCC unroll 16
+                for (int i = 0; i < kn; i++) _mm512_storeu_ps(d + (size_t)i * dstride, r[i]);
+            else
+#pragma GCC unroll 16
+                for (int i = 0; i < kn; i++) _mm512_mask_storeu_ps(d + (size_t)i * dstride, sm, r[i]);
         }
     }
-    for (int r = 0; r < MR; r++) {
-        _mm512_storeu_ps(c + (size_t)r * ldc, acc[r][0]);
-        _mm512_storeu_ps(c + (size_t)r * ldc + 16, acc[r][1]);
+}
+
+/* op(B) = B ([K][N]): rows [k0, k0+kc) of columns [0, w) of X -> dst[kc][nr], zero past w */
+__attribute__((target("avx512f")))
+static void gemm__pack_n_avx512(const float *X, size_t ldx, int w, int k0, int kc, float *dst, int nr) {
+    for (int h = 0; h < nr; h += 16) {
+        int wh = w - h < 16 ? (w - h > 0 ? w - h : 0) : 16;
+        __mmask16 m = (__mmask16)((1u << wh) - 1);
+        const float *x = X + (size_t)k0 * ldx + h;
+        float *d = dst + h;
+        if (wh == 16)
+            for (int k = 0; k < kc; k++) _mm512_storeu_ps(d + (size_t)k * nr, _mm512_loadu_ps(x + (size_t)k * ldx));
+        else
+            for (int k = 0; k < kc; k++) _mm512_storeu_ps(d + (size_t)k * nr, _mm512_maskz_loadu_ps(m, x + (size_t)k * ldx));
     }
 }
 #endif
 
 /* ---- kernel selection ------------------------------------------------------------------ */
-typedef struct { const char *name; gemm__kern_fn fn; int mr; } gemm__kernel;
+typedef struct { const char *name; gemm__kern_fn fn; int mr, nr; } gemm__kernel;
 static const gemm__kernel gemm__kernels[] = {
 #if GEMM_X86
-    {"avx512", gemm__kern_avx512, 8},
-    {"avx2", gemm__kern_avx2, 6},
+    {"avx512", gemm__kern_avx512, GEMM_Z_MR, GEMM_Z_NR},
+    {"avx2", gemm__kern_avx2, GEMM_A2_MR, GEMM_A2_NR},
 #endif
-    {"portable", gemm__kern_portable, 4},
+    {"portable", gemm__kern_portable, GEMM_P_MR, GEMM_P_NR},
 };
 enum { GEMM_NKERNELS = (int)(sizeof gemm__kernels / sizeof gemm__kernels[0]) };
 static int gemm__forced = -1;   /* index into gemm__kernels, -1 = best available */
@@ -996,19 +1250,25 @@ void coop_gemm_force_kernel(const char *name) {
         if (!strcmp(name, gemm__kernels[i].name) && gemm__supported(i)) gemm__forced = i;
 }
 
-/* ---- per-thread packed-B buffer: grow-only, freed at thread exit by a pthread key ------ */
-/* The thread that calls coop_gemm owns the buffer (pool workers may call coop_gemm from
-   inside tasks, so they can own one too); the key destructor frees it when such a thread
-   exits, and the thread-local cache keeps it reachable (no leak report) while it runs. */
+/* ---- per-thread packing buffers: grow-only, freed at thread exit by a pthread key ------ */
+/* Slots: GEMM_BUF_B all of packed B and GEMM_BUF_A all of packed A (owned by the thread that
+   calls coop_gemm); GEMM_BUF_TB / GEMM_BUF_TA one task's B panel / A block (owned by the
+   thread running the task). Pool workers may call coop_gemm from inside tasks, so they can
+   own all four; the key destructor frees them when the thread exits, and the thread-local
+   pointer keeps them reachable (no leak report) while it runs. Buffers only grow, so page
+   faults (~12 us per 4 KiB page on some VMs) are paid once. */
+enum { GEMM_BUF_B, GEMM_BUF_A, GEMM_BUF_TB, GEMM_BUF_TA, GEMM_NBUF };
 static pthread_key_t gemm__key;
 static pthread_once_t gemm__key_once = PTHREAD_ONCE_INIT;
 static int gemm__key_ok;
-typedef struct { float *p[2]; size_t cap[2]; } gemm__buf;   /* [0] packed B, [1] packed A */
+typedef struct { float *p[GEMM_NBUF]; size_t cap[GEMM_NBUF]; } gemm__buf;
 static COOP_THREAD_LOCAL gemm__buf *gemm__tls;
 
 static void gemm__buf_free(void *v) {
     gemm__buf *b = (gemm__buf *)v;
-    if (b) { coop_free(b->p[0]); coop_free(b->p[1]); coop_free(b); }
+    if (!b) return;
+    for (int i = 0; i < GEMM_NBUF; i++) coop_free(b->p[i]);
+    free(b);
 }
 static void gemm__key_init(void) { gemm__key_ok = pthread_key_create(&gemm__key, gemm__buf_free) == 0; }
 
@@ -1021,6 +1281,7 @@ static float *gemm__buf_get(int which, size_t n) {
         if (pthread_setspecific(gemm__key, gemm__tls)) { free(gemm__tls); gemm__tls = NULL; return NULL; }
     }
     if (n > gemm__tls->cap[which]) {
+        n += n / 4;   /* headroom: a slightly larger shape later does not fault again */
         coop_free(gemm__tls->p[which]);
         gemm__tls->p[which] = (float *)coop_malloc(n * sizeof(float));
         gemm__tls->cap[which] = gemm__tls->p[which] ? n : 0;
@@ -1028,47 +1289,93 @@ static float *gemm__buf_get(int which, size_t n) {
     return gemm__tls->p[which];
 }
 
-/* ---- the job: pack B, then row-block x panel-block tasks ------------------------------- */
+/* ---- the job ------------------------------------------------------------------------------- */
 typedef struct {
-    int transb, M, N, K, lda, ldb, ldc, npanels, rowblocks, colblocks, rows_per, pcols;
+    int transb, M, N, K, npanels, ntiles, mr, nr, avx512;
+    size_t lda, ldb, ldc;
     const float *A, *B, *bias;
-    float beta, *C, *Bp;
+    int beta;
+    float *C;
+    float *Bp;   /* tall: all of B packed, [panel][K][nr] */
+    float *Ap;   /* short: all of A packed, [tile][K][mr] */
     const gemm__kernel *kern;
+    int rows_per, rowblocks, pan_per, colblocks;
 } gemm__job;
 
-/* panel pnl: Bp[pnl][k][0..31] = op(B)[k][32*pnl + 0..31], zero past N */
-static void gemm__pack_task(void *arg, int t, int nt) {
-    gemm__job *j = (gemm__job *)arg;
-    for (int pnl = t; pnl < j->npanels; pnl += nt) {
-        float *dst = j->Bp + (size_t)pnl * j->K * GEMM_NR;
-        int j0 = pnl * GEMM_NR, w = j->N - j0 < GEMM_NR ? j->N - j0 : GEMM_NR;
-        if (j->transb) {
-            /* B is [N][K]: read each row of B contiguously, scatter into column jj */
-            for (int jj = 0; jj < GEMM_NR; jj++) {
-                const float *src = j->B + (size_t)(j0 + jj) * j->ldb;
-                if (jj < w) for (int k = 0; k < j->K; k++) dst[(size_t)k * GEMM_NR + jj] = src[k];
-                else for (int k = 0; k < j->K; k++) dst[(size_t)k * GEMM_NR + jj] = 0;
-            }
-        } else {
-            for (int k = 0; k < j->K; k++) {
-                float *d = dst + (size_t)k * GEMM_NR;
-                const float *src = j->B + (size_t)k * j->ldb + j0;
-                int jj = 0;
-                for (; jj < w; jj++) d[jj] = src[jj];
-                for (; jj < GEMM_NR; jj++) d[jj] = 0;
-            }
+/* panel pnl of op(B), rows [k0, k0+kc) -> dst[kc][nr], zero past column N */
+static void gemm__pack_b(const gemm__job *j, int pnl, int k0, int kc, float *dst) {
+    const int nr = j->nr, n0 = pnl * nr, w = j->N - n0 < nr ? j->N - n0 : nr;
+    if (j->transb) {   /* B is [N][K]: a transpose */
+#if GEMM_X86
+        if (j->avx512) { gemm__pack_tr_avx512(j->B + (size_t)n0 * j->ldb, j->ldb, w, k0, kc, dst, nr, nr); return; }
+#endif
+        for (int k = 0; k < kc; k++) {
+            float *d = dst + (size_t)k * nr;
+            const float *s = j->B + (size_t)n0 * j->ldb + k0 + k;
+            int q = 0;
+            for (; q < w; q++) d[q] = s[(size_t)q * j->ldb];
+            for (; q < nr; q++) d[q] = 0.0f;
+        }
+    } else {
+#if GEMM_X86
+        if (j->avx512) { gemm__pack_n_avx512(j->B + n0, j->ldb, w, k0, kc, dst, nr); return; }
+#endif
+        for (int k = 0; k < kc; k++) {
+            float *d = dst + (size_t)k * nr;
+            const float *s = j->B + (size_t)(k0 + k) * j->ldb + n0;
+            int q = 0;
+            for (; q < w; q++) d[q] = s[q];
+            for (; q < nr; q++) d[q] = 0.0f;
         }
     }
 }
 
-/* fallback when the A buffer cannot be allocated: same start value, plain k-ascending sums */
-static void gemm__task_ref(const gemm__job *j, int i0, int i1, int c0, int c1) {
+/* rows [i0, i0+rows) of A (rows <= mr), columns [k0, k0+kc) -> dst[kc][mr] */
+static void gemm__pack_a(const gemm__job *j, int i0, int rows, int k0, int kc, float *dst) {
+    const int mr = j->mr;
+#if GEMM_X86
+    if (j->avx512) { gemm__pack_tr_avx512(j->A + (size_t)i0 * j->lda, j->lda, rows, k0, kc, dst, mr, mr); return; }
+#endif
+    for (int r = 0; r < rows; r++) {
+        const float *s = j->A + (size_t)(i0 + r) * j->lda + k0;
+        for (int k = 0; k < kc; k++) dst[(size_t)k * mr + r] = s[k];
+    }
+}
+
+/* pre-passes, split over the pool: all of B by panels (tall), all of A by tiles (short) */
+static void gemm__pack_b_task(void *arg, int t, int nt) {
+    gemm__job *j = (gemm__job *)arg;
+    int per = (j->npanels + nt - 1) / nt;
+    for (int pnl = t * per; pnl < j->npanels && pnl < (t + 1) * per; pnl++)
+        gemm__pack_b(j, pnl, 0, j->K, j->Bp + (size_t)pnl * j->K * j->nr);
+}
+static void gemm__pack_a_task(void *arg, int t, int nt) {
+    gemm__job *j = (gemm__job *)arg;
+    int per = (j->ntiles + nt - 1) / nt;
+    for (int tile = t * per; tile < j->ntiles && tile < (t + 1) * per; tile++) {
+        int i0 = tile * j->mr, rows = j->M - i0 < j->mr ? j->M - i0 : j->mr;
+        gemm__pack_a(j, i0, rows, 0, j->K, j->Ap + (size_t)tile * j->K * j->mr);
+    }
+}
+
+/* K = 0: C = beta ? C + bias : bias */
+static void gemm__k0(const gemm__job *j) {
+    for (int i = 0; i < j->M; i++)
+        for (int n = 0; n < j->N; n++) {
+            float v = j->bias ? j->bias[n] : 0.0f, *c = j->C + (size_t)i * j->ldc + n;
+            *c = j->beta ? *c + v : v;
+        }
+}
+
+/* a task whose buffer could not be allocated (out of memory in a worker): plain sums */
+static void gemm__task_slow(const gemm__job *j, int i0, int i1, int c0, int c1) {
     for (int i = i0; i < i1; i++)
         for (int n = c0; n < c1; n++) {
-            float s = j->C[(size_t)i * j->ldc + n];
-            const float *b = j->Bp + (size_t)(n / GEMM_NR) * j->K * GEMM_NR + n % GEMM_NR;
-            for (int k = 0; k < j->K; k++) s += j->A[(size_t)i * j->lda + k] * b[(size_t)k * GEMM_NR];
-            j->C[(size_t)i * j->ldc + n] = s;
+            float *c = j->C + (size_t)i * j->ldc + n, s = j->bias ? j->bias[n] : 0.0f;
+            s = j->beta ? *c + s : s;
+            for (int k = 0; k < j->K; k++)
+                s += j->A[(size_t)i * j->lda + k] * (j->transb ? j->B[(size_t)n * j->ldb + k] : j->B[(size_t)k * j->ldb + n]);
+            *c = s;
         }
 }
 
@@ -1076,58 +1383,57 @@ static void gemm__task_ref(const gemm__job *j, int i0, int i1, int c0, int c1) {
 static void gemm__task(void *arg, int t, int nt) {
     gemm__job *j = (gemm__job *)arg;
     (void)nt;
-    const int mr = j->kern->mr;
+    const int mr = j->mr, nr = j->nr, K = j->K;
     int rb = t % j->rowblocks, cb = t / j->rowblocks;
     int i0 = rb * j->rows_per, i1 = i0 + j->rows_per < j->M ? i0 + j->rows_per : j->M;
-    int p0 = cb * j->pcols, p1 = p0 + j->pcols < j->npanels ? p0 + j->pcols : j->npanels;
-    int c0 = p0 * GEMM_NR, c1 = p1 * GEMM_NR < j->N ? p1 * GEMM_NR : j->N;
-    if (i0 >= i1) return;
-
-    /* start value of every element: (beta ? C : 0) + bias */
-    for (int i = i0; i < i1; i++) {
-        float *c = j->C + (size_t)i * j->ldc;
-        for (int n = c0; n < c1; n++) {
-            float v = j->bias ? j->bias[n] : 0.0f;
-            c[n] = j->beta != 0.0f ? c[n] + v : v;
-        }
-    }
-
-    /* A block: up to GEMM_MC rows x KC, packed as micro-panels [rows/mr][kc][mr] (~140 KB,
-       lives in L2 while the B micro-panels of the task pass through L1 one by one) */
-    float *ap = gemm__buf_get(1, (size_t)GEMM_MC * GEMM_KC);
-    float edge[GEMM_MRMAX * GEMM_NR];        /* C tile for partial tiles, row stride 32 */
-    if (!ap) { gemm__task_ref(j, i0, i1, c0, c1); return; }
+    int p0 = cb * j->pan_per, p1 = p0 + j->pan_per < j->npanels ? p0 + j->pan_per : j->npanels;
+    if (i0 >= i1 || p0 >= p1) return;
     const int mc = GEMM_MC / mr * mr;
-    for (int k0 = 0; k0 < j->K; k0 += GEMM_KC) {
-        int kc = j->K - k0 < GEMM_KC ? j->K - k0 : GEMM_KC;
-        for (int ib = i0; ib < i1; ib += mc) {
-            int ie = ib + mc < i1 ? ib + mc : i1;
-            /* pack A[ib..ie, k0..k0+kc) to micro-panels [kc][mr]; rows past ie are zero */
-            for (int i = ib; i < ie; i += mr) {
-                float *dst = ap + (size_t)(i - ib) * kc;
-                for (int r = 0; r < mr; r++) {
-                    const float *src = j->A + (size_t)(i + r) * j->lda + k0;
-                    if (i + r < ie) for (int k = 0; k < kc; k++) dst[k * mr + r] = src[k];
-                    else for (int k = 0; k < kc; k++) dst[k * mr + r] = 0;
+    float *own = j->Bp ? gemm__buf_get(GEMM_BUF_TA, (size_t)mc * GEMM_KC) : gemm__buf_get(GEMM_BUF_TB, (size_t)GEMM_KC * nr);
+    if (!own) { gemm__task_slow(j, i0, i1, p0 * nr, p1 * nr < j->N ? p1 * nr : j->N); return; }
+    gemm__tile tl;
+    tl.ldc = j->ldc; tl.beta = j->beta;
+    if (!j->Bp) {
+        /* short: A is packed; for each panel, each K block: pack it (L1/L2), run all rows */
+        for (int pnl = p0; pnl < p1; pnl++) {
+            int n0 = pnl * nr;
+            tl.w = j->N - n0 < nr ? j->N - n0 : nr;
+            tl.bias = j->bias ? j->bias + n0 : NULL;
+            for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
+                tl.kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
+                tl.init = k0 == 0;
+                gemm__pack_b(j, pnl, k0, tl.kc, own);
+                tl.b = own;
+                for (int i = i0; i < i1; i += mr) {
+                    tl.rows = i1 - i < mr ? i1 - i : mr;
+                    tl.a = j->Ap + ((size_t)(i / mr) * K + k0) * mr;
+                    tl.c = j->C + i * j->ldc + n0;
+                    tl.pf = i + mr < i1 ? tl.c + mr * j->ldc : tl.c;
+                    j->kern->fn(&tl);
                 }
             }
-            /* each B micro-panel (kc x 32, 32 KB at kc=256) stays in L1 across the micro-rows */
+        }
+        return;
+    }
+    /* tall: B is packed; for each K block, each block of MC rows: pack it (L2), all panels */
+    for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
+        tl.kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
+        tl.init = k0 == 0;
+        for (int ib = i0; ib < i1; ib += mc) {
+            int ie = ib + mc < i1 ? ib + mc : i1;
+            for (int i = ib; i < ie; i += mr)
+                gemm__pack_a(j, i, ie - i < mr ? ie - i : mr, k0, tl.kc, own + (size_t)(i - ib) * tl.kc);
             for (int pnl = p0; pnl < p1; pnl++) {
-                const float *bp = j->Bp + ((size_t)pnl * j->K + k0) * GEMM_NR;
-                int n0 = pnl * GEMM_NR, w = j->N - n0 < GEMM_NR ? j->N - n0 : GEMM_NR;
+                int n0 = pnl * nr;
+                tl.w = j->N - n0 < nr ? j->N - n0 : nr;
+                tl.b = j->Bp + ((size_t)pnl * K + k0) * nr;
+                tl.bias = j->bias ? j->bias + n0 : NULL;
                 for (int i = ib; i < ie; i += mr) {
-                    int rows = ie - i < mr ? ie - i : mr;
-                    const float *a = ap + (size_t)(i - ib) * kc;
-                    float *c = j->C + (size_t)i * j->ldc + n0;
-                    if (rows == mr && w == GEMM_NR) {
-                        j->kern->fn(kc, a, bp, c, j->ldc);
-                    } else {
-                        /* partial tile: run the full kernel on a zero-padded copy */
-                        memset(edge, 0, sizeof edge);
-                        for (int r = 0; r < rows; r++) memcpy(edge + r * GEMM_NR, c + (size_t)r * j->ldc, (size_t)w * sizeof(float));
-                        j->kern->fn(kc, a, bp, edge, GEMM_NR);
-                        for (int r = 0; r < rows; r++) memcpy(c + (size_t)r * j->ldc, edge + r * GEMM_NR, (size_t)w * sizeof(float));
-                    }
+                    tl.rows = ie - i < mr ? ie - i : mr;
+                    tl.a = own + (size_t)(i - ib) * tl.kc;
+                    tl.c = j->C + i * j->ldc + n0;
+                    tl.pf = i + mr < ie ? tl.c + mr * j->ldc : j->C + ib * j->ldc + n0 + nr;
+                    j->kern->fn(&tl);
                 }
             }
         }
@@ -1137,35 +1443,38 @@ static void gemm__task(void *arg, int t, int nt) {
 void coop_gemm(coop_pool *p, int transb, int M, int N, int K, const float *A, int lda,
                const float *B, int ldb, const float *bias, float beta, float *C, int ldc) {
     if (M <= 0 || N <= 0) return;
-    if (K < 0) K = 0;
     gemm__job j;
     memset(&j, 0, sizeof j);
-    j.transb = transb; j.M = M; j.N = N; j.K = K; j.lda = lda; j.ldb = ldb; j.ldc = ldc;
-    j.A = A; j.B = B; j.bias = bias; j.beta = beta; j.C = C;
-    j.npanels = (N + GEMM_NR - 1) / GEMM_NR;
+    j.transb = transb; j.M = M; j.N = N; j.K = K > 0 ? K : 0;
+    j.lda = (size_t)lda; j.ldb = (size_t)ldb; j.ldc = (size_t)ldc;
+    j.A = A; j.B = B; j.bias = bias; j.beta = beta != 0.0f; j.C = C;
+    if (j.K == 0) { gemm__k0(&j); return; }
     j.kern = gemm__pick();
-    const int mr = j.kern->mr;
-
-    j.Bp = gemm__buf_get(0, (size_t)j.npanels * GEMM_NR * (size_t)(K > 0 ? K : 1));
-    if (!j.Bp) { coop_gemm_ref(transb, M, N, K, A, lda, B, ldb, bias, beta, C, ldc); return; }
+    j.mr = j.kern->mr; j.nr = j.kern->nr;
+    j.avx512 = !strcmp(j.kern->name, "avx512");
+    j.npanels = (N + j.nr - 1) / j.nr;
+    j.ntiles = (M + j.mr - 1) / j.mr;
     int nth = coop_pool_threads(p);
-    if (K > 0) coop_pool_run(p, j.npanels < nth ? j.npanels : nth, gemm__pack_task, &j);
-
-    /* Tasks: want ~8 per thread so a thread slowed by other load does not hold up the call.
-       Shrink the panel block first for short M (M = 5..77: one row block is all there is),
-       then split rows. Examples on 2 threads: M=1600,N=3072 -> 12 col x 2 row blocks;
-       M=77,N=512 -> 4 col x 4 row blocks (of 14 rows... capped by M/mr). */
-    int want = nth > 1 ? 8 * nth : 1;
-    int maxrb = (M + mr - 1) / mr;
-    j.pcols = GEMM_PCOLS;
-    while (j.pcols > 1 && ((j.npanels + j.pcols - 1) / j.pcols) * maxrb < want) j.pcols /= 2;
-    j.colblocks = (j.npanels + j.pcols - 1) / j.pcols;
-    j.rowblocks = (want + j.colblocks - 1) / j.colblocks;
-    if (j.rowblocks > maxrb) j.rowblocks = maxrb;
-    if (j.rowblocks < 1) j.rowblocks = 1;
-    j.rows_per = (M + j.rowblocks - 1) / j.rowblocks;
-    j.rows_per = (j.rows_per + mr - 1) / mr * mr;   /* whole micro-panels per task */
-    j.rowblocks = (M + j.rows_per - 1) / j.rows_per;
+    if (2.0 * M * N * K < GEMM_MINFLOP) nth = 1, p = NULL;
+    int want = nth > 1 ? 4 * nth : 1;   /* ~4 tasks per thread: one slowed by another process costs little */
+    if (M <= GEMM_SMALLM) {
+        /* short: pack A once; one row block, columns split (>= 2 panels per task) */
+        j.Ap = gemm__buf_get(GEMM_BUF_A, (size_t)j.ntiles * j.mr * K);
+        if (!j.Ap) { coop_gemm_ref(transb, M, N, K, A, lda, B, ldb, bias, beta, C, ldc); return; }
+        coop_pool_run(p, j.ntiles < nth ? j.ntiles : nth, gemm__pack_a_task, &j);
+        j.rowblocks = 1; j.rows_per = M;
+        j.pan_per = (j.npanels + want - 1) / want;
+        if (nth > 1 && j.pan_per < 2) j.pan_per = 2;
+        j.colblocks = (j.npanels + j.pan_per - 1) / j.pan_per;
+    } else {
+        /* tall: pack B once; rows split in whole tiles */
+        j.Bp = gemm__buf_get(GEMM_BUF_B, (size_t)j.npanels * j.nr * K);
+        if (!j.Bp) { coop_gemm_ref(transb, M, N, K, A, lda, B, ldb, bias, beta, C, ldc); return; }
+        coop_pool_run(p, j.npanels < nth ? j.npanels : nth, gemm__pack_b_task, &j);
+        j.rows_per = (j.ntiles + want - 1) / want * j.mr;
+        j.rowblocks = (M + j.rows_per - 1) / j.rows_per;
+        j.pan_per = j.npanels; j.colblocks = 1;
+    }
     coop_pool_run(p, j.rowblocks * j.colblocks, gemm__task, &j);
 }
 

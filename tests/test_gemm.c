@@ -1,50 +1,89 @@
-/* coop_gemm: every kernel the CPU has (avx512 / avx2 / portable) against coop_gemm_ref on
-   awkward shapes (1s, odd sizes, edges of the 8/6/4 x 32 tiles, K past one K block),
-   padded strides, transb 0/1, bias, beta 0/1, on 1 and 2 threads; plus bit-identical repeats
-   and 1-vs-2-thread agreement. */
+/* coop_gemm and the thread pool.
+   gemm: every kernel the CPU has (avx512 / avx2 / portable, each forced in turn) against
+   coop_gemm_ref (double sums) on awkward shapes: 1s, odd sizes, edges of the 14/6/4-row and
+   32/16-column tiles, K past one K block, short (M <= 168: column tasks) and tall (row tasks)
+   matrices, padded strides, transb 0/1, bias, beta 0/1, on 1 and 2 threads. Determinism:
+   two runs give identical bits, 1 and 2 threads give identical bits, and a row of C does not
+   depend on the other rows computed with it (M = 1 or a slice gives the same bits).
+   pool: every task runs once, big jobs, nested runs, two threads sharing one pool. */
 #define COOP_IMPLEMENTATION
 #include "coop.h"
 #include "tests/testutil.h"
 
 static uint32_t rng = 12345;
 static float frand(void) { rng = rng * 1664525u + 1013904223u; return (float)((rng >> 8) & 0xffff) / 32768.0f - 1.0f; }
-
-/* one shape: returns worst rel diff vs the reference, and checks repeat determinism */
-static double run_shape(coop_pool *p, int transb, int M, int N, int K, int pad, int use_bias, float beta,
-                        int *nondet) {
-    int lda = K + pad, ldb = (transb ? K : N) + pad, ldc = N + pad;
-    size_t nb = transb ? (size_t)N * ldb : (size_t)(K > 0 ? K : 1) * ldb;
-    float *A = malloc(sizeof(float) * ((size_t)M * lda + 1)), *B = malloc(sizeof(float) * (nb + 1));
-    float *bias = malloc(sizeof(float) * N), *C0 = malloc(sizeof(float) * (size_t)M * ldc);
-    float *C = malloc(sizeof(float) * (size_t)M * ldc), *R = malloc(sizeof(float) * (size_t)M * ldc);
-    float *C2 = malloc(sizeof(float) * (size_t)M * ldc);
-    for (size_t i = 0; i < (size_t)M * lda; i++) A[i] = frand();
-    for (size_t i = 0; i < nb; i++) B[i] = frand();
-    for (int i = 0; i < N; i++) bias[i] = frand();
-    for (size_t i = 0; i < (size_t)M * ldc; i++) C0[i] = frand();
-    memcpy(C, C0, sizeof(float) * (size_t)M * ldc);
-    memcpy(R, C0, sizeof(float) * (size_t)M * ldc);
-    memcpy(C2, C0, sizeof(float) * (size_t)M * ldc);
-    const float *bb = use_bias ? bias : NULL;
-    coop_gemm(p, transb, M, N, K, A, lda, B, ldb, bb, beta, C, ldc);
-    coop_gemm(p, transb, M, N, K, A, lda, B, ldb, bb, beta, C2, ldc);
-    coop_gemm_ref(transb, M, N, K, A, lda, B, ldb, bb, beta, R, ldc);
-    double maxabs = 0, scale = 0;
-    for (int i = 0; i < M; i++)
-        for (int n = 0; n < ldc; n++) {
-            size_t o = (size_t)i * ldc + n;
-            if (n >= N) { if (C[o] != C0[o]) maxabs = INFINITY; continue; }   /* padding untouched */
-            double d = fabs((double)C[o] - R[o]);
-            if (!(d <= maxabs)) maxabs = d;
-            if (fabs(R[o]) > scale) scale = fabs(R[o]);
-        }
-    if (memcmp(C, C2, sizeof(float) * (size_t)M * ldc)) (*nondet)++;
-    free(A); free(B); free(bias); free(C0); free(C); free(R); free(C2);
-    return maxabs / (scale > 0 ? scale : 1);
+static float *frand_n(size_t n) {
+    float *x = (float *)malloc(sizeof(float) * (n ? n : 1));
+    for (size_t i = 0; i < n; i++) x[i] = frand();
+    return x;
 }
 
-/* coop_gemm called from inside pool tasks (as the towers do per head/sample): the worker
-   threads then own packed-B buffers, which must be freed at thread exit (ASan leak check) */
+static const char *kernels[] = {"avx512", "avx2", "portable"};
+enum { NK = 3 };
+typedef struct { double worst; int cases, nondet, thread_diff; } stats;
+static stats st[NK][2];   /* [kernel][threads - 1] */
+
+/* one case: all kernels and thread counts against one reference */
+static void run_case(coop_pool *pools[2], int transb, int M, int N, int K, int pad, int use_bias, float beta) {
+    int lda = K + pad, ldb = (transb ? K : N) + pad, ldc = N + pad;
+    size_t na = (size_t)M * lda, nb = transb ? (size_t)N * ldb : (size_t)K * ldb, nc = (size_t)M * ldc;
+    float *A = frand_n(na), *B = frand_n(nb), *bias = frand_n((size_t)N), *C0 = frand_n(nc);
+    float *R = (float *)malloc(sizeof(float) * nc), *C = (float *)malloc(sizeof(float) * nc);
+    float *C2 = (float *)malloc(sizeof(float) * nc), *C1 = (float *)malloc(sizeof(float) * nc);
+    const float *bb = use_bias ? bias : NULL;
+    memcpy(R, C0, sizeof(float) * nc);
+    coop_gemm_ref(transb, M, N, K, A, lda, B, ldb, bb, beta, R, ldc);
+    double scale = 0;
+    for (int i = 0; i < M; i++)
+        for (int n = 0; n < N; n++) scale = fmax(scale, fabs(R[(size_t)i * ldc + n]));
+    for (int kk = 0; kk < NK; kk++) {
+        coop_gemm_force_kernel(kernels[kk]);
+        if (strcmp(coop_gemm_kernel_name(), kernels[kk])) continue;
+        for (int th = 0; th < 2; th++) {
+            stats *s = &st[kk][th];
+            memcpy(C, C0, sizeof(float) * nc);
+            memcpy(C2, C0, sizeof(float) * nc);
+            coop_gemm(pools[th], transb, M, N, K, A, lda, B, ldb, bb, beta, C, ldc);
+            coop_gemm(pools[th], transb, M, N, K, A, lda, B, ldb, bb, beta, C2, ldc);
+            double maxabs = 0;
+            for (int i = 0; i < M; i++)
+                for (int n = 0; n < ldc; n++) {
+                    size_t o = (size_t)i * ldc + n;
+                    if (n >= N) { if (memcmp(&C[o], &C0[o], sizeof(float))) maxabs = INFINITY; continue; }  /* padding untouched */
+                    double d = fabs((double)C[o] - R[o]);
+                    if (!(d <= maxabs)) maxabs = d;
+                }
+            double rel = maxabs / (scale > 0 ? scale : 1);
+            if (!(rel <= s->worst)) s->worst = rel;
+            s->cases++;
+            if (memcmp(C, C2, sizeof(float) * nc)) s->nondet++;
+            if (th == 0) memcpy(C1, C, sizeof(float) * nc);
+            else if (memcmp(C, C1, sizeof(float) * nc)) s->thread_diff++;
+        }
+    }
+    coop_gemm_force_kernel(NULL);
+    free(A); free(B); free(bias); free(C0); free(R); free(C); free(C2); free(C1);
+}
+
+/* rows of C computed alone (M = 1) or as a slice must equal the same rows of a tall product */
+static void row_independence(coop_pool *p) {
+    const int M = 300, N = 70, K = 900;
+    float *A = frand_n((size_t)M * K), *B = frand_n((size_t)N * K), *bias = frand_n(N);
+    float *C = (float *)malloc(sizeof(float) * M * N), *S = (float *)malloc(sizeof(float) * M * N);
+    int ok = 1;
+    coop_gemm(p, 1, M, N, K, A, K, B, K, bias, 0.0f, C, N);
+    int rows[][2] = {{0, 1}, {17, 1}, {299, 1}, {100, 50}, {5, 200}, {1, 299}};
+    for (int r = 0; r < 6; r++) {
+        int i0 = rows[r][0], m = rows[r][1];
+        coop_gemm(p, 1, m, N, K, A + (size_t)i0 * K, K, B, K, bias, 0.0f, S, N);
+        ok &= !memcmp(S, C + (size_t)i0 * N, sizeof(float) * m * N);
+    }
+    tu_check(ok, "rows alone / in slices / in M=300: identical bits");
+    free(A); free(B); free(bias); free(C); free(S);
+}
+
+/* coop_gemm called from inside pool tasks (as the towers do per head / sample): workers then
+   own packing buffers, which must be freed at thread exit (ASan leak check) */
 typedef struct { const float *A, *B; float *C; } nest_ctx;
 static void nest_task(void *arg, int t, int nt) {
     nest_ctx *c = (nest_ctx *)arg;
@@ -52,54 +91,110 @@ static void nest_task(void *arg, int t, int nt) {
     coop_gemm(NULL, 1, 10, 40, 50, c->A + (size_t)t * 500, 50, c->B, 50, NULL, 0, c->C + (size_t)t * 400, 40);
 }
 
+/* pool: counts how often each task ran */
+typedef struct { int *hits; coop_pool *p; int inner; } pool_ctx;
+static void count_task(void *arg, int t, int nt) {
+    pool_ctx *c = (pool_ctx *)arg;
+    (void)nt;
+    __atomic_add_fetch(&c->hits[t], 1, __ATOMIC_RELAXED);
+}
+static void nested_run_task(void *arg, int t, int nt) {   /* runs a job on the same pool: serial */
+    pool_ctx *c = (pool_ctx *)arg;
+    (void)nt;
+    pool_ctx in = {c->hits + (size_t)t * c->inner, NULL, 0};
+    coop_pool_run(c->p, c->inner, count_task, &in);
+}
+static int all_once(const int *hits, int n) {
+    for (int i = 0; i < n; i++)
+        if (hits[i] != 1) return 0;
+    return 1;
+}
+static void *sharer(void *arg) {   /* another user thread running jobs on the same pool */
+    pool_ctx *c = (pool_ctx *)arg;
+    for (int r = 0; r < 2000; r++) coop_pool_run(c->p, 7, count_task, c);
+    return NULL;
+}
+
+static void pool_tests(void) {
+    coop_pool *p = coop_pool_create(2);
+    int n = (1 << 20) + 5;   /* more tasks than one job word holds: runs in rounds */
+    int *hits = (int *)calloc((size_t)n, sizeof(int));
+    pool_ctx c = {hits, p, 0};
+    for (int nt = 1; nt <= 33; nt += 4) {
+        memset(hits, 0, sizeof(int) * (size_t)nt);
+        for (int r = 0; r < 200; r++) coop_pool_run(p, nt, count_task, &c);
+        int ok = 1;
+        for (int i = 0; i < nt; i++) ok &= hits[i] == 200;
+        char line[100];
+        snprintf(line, sizeof line, "pool: 200 jobs of %d tasks, each task ran 200 times", nt);
+        tu_check(ok, line);
+    }
+    memset(hits, 0, sizeof(int) * (size_t)n);
+    coop_pool_run(p, n, count_task, &c);
+    tu_check(all_once(hits, n), "pool: one job of 2^20 + 5 tasks, each ran once");
+    memset(hits, 0, sizeof(int) * 64);
+    pool_ctx nc = {hits, p, 8};
+    coop_pool_run(p, 8, nested_run_task, &nc);
+    tu_check(all_once(hits, 64), "pool: coop_pool_run inside a task runs serially");
+    memset(hits, 0, sizeof(int) * 7);
+    pool_ctx a = {hits, p, 0};
+    pthread_t th;
+    int started = pthread_create(&th, NULL, sharer, &a) == 0;
+    for (int r = 0; r < 2000; r++) coop_pool_run(p, 7, count_task, &a);
+    if (started) pthread_join(th, NULL);
+    int ok = started;
+    for (int i = 0; i < 7; i++) ok &= hits[i] == 4000;
+    tu_check(ok, "pool: two threads share one pool, 2 x 2000 jobs of 7 tasks");
+    memset(hits, 0, sizeof(int) * 5);
+    coop_pool_run(NULL, 5, count_task, &c);
+    coop_pool *p1 = coop_pool_create(1);
+    coop_pool_run(p1, 5, count_task, &c);
+    coop_pool_free(p1);
+    ok = 1;
+    for (int i = 0; i < 5; i++) ok &= hits[i] == 2;
+    tu_check(ok && coop_pool_threads(NULL) == 1, "pool: NULL pool and 1-thread pool run serially");
+    free(hits);
+    coop_pool_free(p);
+}
+
 int main(void) {
     static const int shapes[][3] = {   /* M, N, K */
-        {1, 1, 1}, {1, 1, 0}, {1, 7, 3}, {3, 1, 5}, {5, 33, 17}, {7, 31, 64}, {8, 32, 32}, {9, 65, 100},
-        {13, 64, 1}, {14, 96, 129}, {15, 95, 257}, {16, 33, 300}, {20, 512, 77}, {50, 100, 513},
-        {77, 70, 769}, {33, 40, 1600}, {100, 130, 64}, {129, 257, 31},
+        /* short (column tasks) */
+        {1, 1, 1}, {1, 1, 0}, {0, 5, 5}, {1, 7, 3}, {3, 1, 5}, {5, 33, 17}, {7, 31, 64}, {8, 32, 32},
+        {9, 65, 100}, {13, 64, 1}, {14, 96, 129}, {15, 95, 257}, {16, 33, 300}, {20, 512, 77},
+        {50, 100, 513}, {77, 70, 769}, {33, 40, 1600}, {100, 130, 64}, {129, 257, 31}, {168, 47, 40},
+        /* tall (B packed once, row tasks) */
+        {169, 33, 20}, {183, 65, 100}, {200, 17, 777}, {260, 100, 64}, {190, 31, 1537},
     };
-    const char *kernels[] = {"avx512", "avx2", "portable"};
-    coop_pool *p1 = coop_pool_create(1), *p2 = coop_pool_create(2);
+    coop_pool *pools[2] = {coop_pool_create(1), coop_pool_create(2)};
     char line[200];
-    for (int kk = 0; kk < 3; kk++) {
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int v = 0; v < 8; v++)   /* transb x bias x beta; the padding of strides varies */
+            run_case(pools, v & 1, shapes[s][0], shapes[s][1], shapes[s][2], (int)((s + v) % 3) * 5,
+                     (v >> 1) & 1, (v >> 2) & 1 ? 1.0f : 0.0f);
+    /* one big tall and one big short product (several row / column tasks per thread) */
+    run_case(pools, 1, 1001, 100, 100, 0, 1, 0.0f);
+    run_case(pools, 0, 60, 700, 300, 3, 0, 1.0f);
+    for (int kk = 0; kk < NK; kk++) {
         coop_gemm_force_kernel(kernels[kk]);
-        if (strcmp(coop_gemm_kernel_name(), kernels[kk])) { printf("  kernel %s: not available on this CPU, skipped\n", kernels[kk]); continue; }
-        for (int th = 1; th <= 2; th++) {
-            double worst = 0; int nondet = 0, n = 0;
-            for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
-                for (int v = 0; v < 8; v++) {   /* transb x bias x beta, pad alternates */
-                    int transb = v & 1, use_bias = (v >> 1) & 1;
-                    float beta = (v >> 2) & 1 ? 1.0f : 0.0f;
-                    double r = run_shape(th == 1 ? p1 : p2, transb, shapes[s][0], shapes[s][1], shapes[s][2],
-                                         (int)((s + v) % 3) * 5, use_bias, beta, &nondet);
-                    if (!(r <= worst)) worst = r;
-                    n++;
-                }
-            snprintf(line, sizeof line, "%s %d thread(s), %d cases: max rel %.3g, repeats differ %d", kernels[kk], th, n, worst, nondet);
-            tu_check(worst <= 1e-5 && nondet == 0, line);
+        if (strcmp(coop_gemm_kernel_name(), kernels[kk])) {
+            printf("  kernel %s: not available on this CPU, skipped\n", kernels[kk]);
+            continue;
         }
-        /* 1 vs 2 threads on a tall and a short shape: same kernel, same sum order -> identical */
-        int shp[2][3] = {{300, 200, 900}, {13, 520, 96}};
-        for (int s = 0; s < 2; s++) {
-            int M = shp[s][0], N = shp[s][1], K = shp[s][2];
-            float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * N * K);
-            float *Ca = malloc(sizeof(float) * M * N), *Cb = malloc(sizeof(float) * M * N);
-            for (int i = 0; i < M * K; i++) A[i] = frand();
-            for (int i = 0; i < N * K; i++) B[i] = frand();
-            coop_gemm(p1, 1, M, N, K, A, K, B, K, NULL, 0, Ca, N);
-            coop_gemm(p2, 1, M, N, K, A, K, B, K, NULL, 0, Cb, N);
-            snprintf(line, sizeof line, "%s M=%d N=%d K=%d: 1 vs 2 threads", kernels[kk], M, N, K);
-            tu_compare(line, Cb, Ca, (int64_t)M * N, N, 1e-6, 0.99999);
-            free(A); free(B); free(Ca); free(Cb);
+        for (int th = 0; th < 2; th++) {
+            stats *s = &st[kk][th];
+            snprintf(line, sizeof line, "%s %d thread(s), %d cases: max rel %.3g, repeats differ %d%s", kernels[kk],
+                     th + 1, s->cases, s->worst, s->nondet, th ? ", differ from 1 thread" : "");
+            if (th) snprintf(line + strlen(line), sizeof line - strlen(line), " %d", s->thread_diff);
+            tu_check(s->cases > 0 && s->worst <= 1e-5 && s->nondet == 0 && s->thread_diff == 0, line);
         }
+        row_independence(pools[1]);
     }
     coop_gemm_force_kernel(NULL);
     {
         coop_pool *pn = coop_pool_create(2);
-        float *A = malloc(sizeof(float) * 8 * 500), *B = malloc(sizeof(float) * 40 * 50);
-        float *C = malloc(sizeof(float) * 8 * 400), *R = malloc(sizeof(float) * 8 * 400);
-        for (int i = 0; i < 8 * 500; i++) A[i] = frand();
-        for (int i = 0; i < 40 * 50; i++) B[i] = frand();
+        float *A = frand_n(8 * 500), *B = frand_n(40 * 50);
+        float *C = (float *)malloc(sizeof(float) * 8 * 400), *R = (float *)malloc(sizeof(float) * 8 * 400);
         nest_ctx nc = {A, B, C};
         coop_pool_run(pn, 8, nest_task, &nc);
         coop_gemm_ref(1, 80, 40, 50, A, 50, B, 50, NULL, 0, R, 40);
@@ -107,8 +202,9 @@ int main(void) {
         coop_pool_free(pn);
         free(A); free(B); free(C); free(R);
     }
+    pool_tests();
     printf("  default kernel: %s\n", coop_gemm_kernel_name());
-    coop_pool_free(p1);
-    coop_pool_free(p2);
+    coop_pool_free(pools[0]);
+    coop_pool_free(pools[1]);
     return tu_done("test_gemm");
 }

@@ -1,7 +1,8 @@
 /* bench -- speed of coop.h's building blocks on this machine (a benchmark, not a test).
 
-   usage: build/bench [SECTION...] [--threads N] [--quick]
+   usage: build/bench [SECTION...] [--threads N] [--quick] [--kernel avx512|avx2|portable]
      peak    fp32 FMA peak: independent FMA chains held in registers, 1 thread and all threads
+     pool    coop_pool_run round trip: back to back, and after the workers went to sleep
      gemm    coop_gemm GFLOPS at the model's shapes, 1 and N threads, as a fraction of the peak
    With no section every section runs. Each number is the best of several timed repeats after
    a warm-up; the machine may be shared, so the median is printed next to it.
@@ -158,6 +159,44 @@ static int bench_peak(const bench_opts *o) {
 }
 
 /* ===================================================================================== */
+/* pool: what one coop_pool_run costs                                                     */
+/* ===================================================================================== */
+static volatile int bench_pool_sink;
+static void bench_pool_nop(void *ctx, int t, int nt) { (void)ctx; (void)nt; bench_pool_sink = t; }
+static void bench_pool_spin(void *ctx, int t, int nt) {   /* ~`*ctx` microseconds of work */
+    (void)nt;
+    double t0 = bench_now();
+    while (bench_now() - t0 < *(double *)ctx * 1e-6) bench_pool_sink = t;
+}
+
+static int bench_pool(const bench_opts *o) {
+    coop_pool *p = coop_pool_create(o->threads);
+    int nt = coop_pool_threads(p), n = o->quick ? 20000 : 100000;
+    double t0 = bench_now();
+    for (int i = 0; i < n; i++) coop_pool_run(p, nt, bench_pool_nop, NULL);
+    double hot = (bench_now() - t0) / n;
+    /* nt tasks of 20 us each: ideal wall time is 20 us when every thread takes one */
+    double us = 20, sum_hot = 0, sum_cold = 0;
+    int reps = o->quick ? 200 : 1000;
+    for (int i = 0; i < reps; i++) {
+        t0 = bench_now();
+        coop_pool_run(p, nt, bench_pool_spin, &us);
+        sum_hot += bench_now() - t0;
+    }
+    for (int i = 0; i < reps / 4; i++) {
+        t0 = bench_now();
+        while (bench_now() - t0 < 300e-6) {}   /* serial work: the workers go to sleep */
+        t0 = bench_now();
+        coop_pool_run(p, nt, bench_pool_spin, &us);
+        sum_cold += bench_now() - t0;
+    }
+    printf("pool (%d threads): empty job %.2f us; %d tasks of 20 us: %.1f us back to back, %.1f us after 300 us idle\n",
+           nt, hot * 1e6, nt, sum_hot / reps * 1e6, sum_cold / (reps / 4) * 1e6);
+    coop_pool_free(p);
+    return 0;
+}
+
+/* ===================================================================================== */
 /* gemm: coop_gemm at the shapes the towers use                                           */
 /* ===================================================================================== */
 typedef struct { const char *what; int transb, M, N, K; } bench_gemm_shape;
@@ -231,7 +270,8 @@ static int bench_gemm(const bench_opts *o) {
         snprintf(dims, sizeof dims, "%dx%dx%d%s", s->M, s->N, s->K, s->transb ? " T" : "");
         snprintf(c1, sizeof c1, "%6.1f (%6.1f) %3.0f%%", b1, m1, 100 * b1 / bench_peak1);
         snprintf(cn, sizeof cn, "%6.1f (%6.1f) %3.0f%%", bn, mn, 100 * bn / bench_peakN);
-        printf("  %-36s %-16s %-24s %-24s\n", s->what, dims, c1, cn);
+        printf("  %-36s %-16s %-24s %-24s%s\n", s->what, dims, c1, cn,
+               2.0 * s->M * s->N * s->K < 1.5e6 ? " (serial by design: < 1.5 MFLOP)" : "");
         fflush(stdout);
     }
     coop_pool_free(p1);
@@ -243,6 +283,7 @@ static int bench_gemm(const bench_opts *o) {
 typedef struct { const char *name; int (*fn)(const bench_opts *); const char *help; } bench_section;
 static const bench_section sections[] = {
     {"peak", bench_peak, "fp32 FMA peak of this machine (1 thread, all threads)"},
+    {"pool", bench_pool, "coop_pool_run round trip, hot and after the workers slept"},
     {"gemm", bench_gemm, "coop_gemm GFLOPS at ViT / text tower / attention shapes"},
 };
 enum { BENCH_NSECTIONS = (int)(sizeof sections / sizeof sections[0]) };
@@ -254,8 +295,12 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) o.threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--quick")) o.quick = 1;
+        else if (!strcmp(argv[i], "--kernel") && i + 1 < argc) {
+            coop_gemm_force_kernel(argv[++i]);
+            if (strcmp(coop_gemm_kernel_name(), argv[i])) { fprintf(stderr, "bench: kernel %s not available here\n", argv[i]); return 2; }
+        }
         else if (argv[i][0] == '-' || nwant == 16) {
-            printf("usage: %s [SECTION...] [--threads N] [--quick]\nsections:\n", argv[0]);
+            printf("usage: %s [SECTION...] [--threads N] [--quick] [--kernel avx512|avx2|portable]\nsections:\n", argv[0]);
             for (int s = 0; s < BENCH_NSECTIONS; s++) printf("  %-8s %s\n", sections[s].name, sections[s].help);
             return strcmp(argv[i], "-h") && strcmp(argv[i], "--help") ? 2 : 0;
         } else want[nwant++] = argv[i];
