@@ -3440,12 +3440,6 @@ static void hf_layernorm_backward(const float *dy, float *dx, const float *xhat,
     }
 }
 
-/* exact GELU: x * Phi(x) */
-static float hf_gelu(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
-static float hf_gelu_grad(float x) {
-    return 0.5f * (1.0f + erff(x * 0.70710678118654752f)) + x * 0.39894228040143268f * expf(-0.5f * x * x);
-}
-
 /* row-parallel elementwise work: LayerNorm forward/backward and GELU over [N, W] */
 enum { HF_EW_LN_FWD, HF_EW_LN_BWD, HF_EW_GELU, HF_EW_GELU_BWD };
 typedef struct {
@@ -3461,8 +3455,8 @@ static void hf_ew_task(void *vctx, int task, int ntasks) {
     switch (e->op) {
     case HF_EW_LN_FWD: hf_layernorm_forward(e->x + o, e->y + o, e->xhat + o, e->rstd + r0, e->g, e->b, r1 - r0, e->W, e->eps); break;
     case HF_EW_LN_BWD: hf_layernorm_backward(e->x + o, e->y + o, e->xhat + o, e->rstd + r0, e->g, r1 - r0, e->W); break;
-    case HF_EW_GELU: for (size_t i = 0; i < k; i++) e->y[o + i] = hf_gelu(e->x[o + i]); break;
-    case HF_EW_GELU_BWD: for (size_t i = 0; i < k; i++) e->y[o + i] *= hf_gelu_grad(e->aux[o + i]); break;
+    case HF_EW_GELU: memcpy(e->y + o, e->x + o, k * sizeof(float)); act_forward(e->y + o, NULL, k, COOP_ACT_GELU); break;
+    case HF_EW_GELU_BWD: act_backward(e->y + o, e->aux + o, k, COOP_ACT_GELU); break;
     }
 }
 static void hf_ew_run(coop_pool *p, hf_ew *e) {
@@ -3689,7 +3683,8 @@ static void hf_forward(const hf_model *w, coop_pool *p, hf_act *a, const int *po
     /* projection */
     if (w->proj == HF_PROJ_MLP) {
         coop_gemm(p, 1, a->n, w->Hp, D, a->pooled, D, w->proj0, D, NULL, 0.0f, a->z1, w->Hp);
-        for (size_t i = 0; i < (size_t)a->n * w->Hp; i++) a->g[i] = hf_gelu(a->z1[i]);
+        memcpy(a->g, a->z1, sizeof(float) * (size_t)a->n * w->Hp);
+        act_forward(a->g, NULL, (size_t)a->n * w->Hp, COOP_ACT_GELU);
         coop_gemm(p, 1, a->n, w->E, w->Hp, a->g, w->Hp, w->proj2, w->Hp, NULL, 0.0f, out, w->E);
     } else if (w->proj == HF_PROJ_LINEAR) {
         coop_gemm(p, 1, a->n, w->E, D, a->pooled, D, w->proj0, D, NULL, 0.0f, out, w->E);
@@ -3703,7 +3698,7 @@ static void hf_backward(const hf_model *w, coop_pool *p, hf_act *a, const float 
     /* projection backward */
     if (w->proj == HF_PROJ_MLP) {
         coop_gemm(p, 0, n, w->Hp, w->E, dout, w->E, w->proj2, w->Hp, NULL, 0.0f, a->g, w->Hp);
-        for (size_t i = 0; i < (size_t)n * w->Hp; i++) a->g[i] *= hf_gelu_grad(a->z1[i]);
+        act_backward(a->g, a->z1, (size_t)n * w->Hp, COOP_ACT_GELU);
         coop_gemm(p, 0, n, D, w->Hp, a->g, w->Hp, w->proj0, D, NULL, 0.0f, dpool, D);
     } else if (w->proj == HF_PROJ_LINEAR) {
         coop_gemm(p, 0, n, D, w->E, dout, w->E, w->proj0, D, NULL, 0.0f, dpool, D);
