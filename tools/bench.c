@@ -1,9 +1,15 @@
 /* bench -- speed of coop.h's building blocks on this machine (a benchmark, not a test).
 
    usage: build/bench [SECTION...] [--threads N] [--quick] [--kernel avx512|avx2|portable]
+                      [--no-torch] [--model VITB32.coop]
      peak    fp32 FMA peak: independent FMA chains held in registers, 1 thread and all threads
      pool    coop_pool_run round trip: back to back, and after the workers went to sleep
      gemm    coop_gemm GFLOPS at the model's shapes, 1 and N threads, as a fraction of the peak
+     load    coop_model_load of a ViT-B-32 + text model file (mmap + validation)
+     vit, text, coop, resnet, roberta
+             whole towers at the real sizes, side by side with PyTorch (tools/bench_torch.py run
+             by this program with /usr/bin/python3; --no-torch skips it): the median time of
+             each and the ratio PyTorch / coop.h
    With no section every section runs. Each number is the best of several timed repeats after
    a warm-up; the machine may be shared, so the median is printed next to it.
 
@@ -15,10 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 typedef struct {
-    int threads;   /* the "all threads" count (default: online cores) */
-    int quick;     /* fewer repeats */
+    int threads;         /* the "all threads" count (default: online cores) */
+    int quick;           /* fewer repeats */
+    int no_torch;        /* skip the PyTorch side */
+    const char *model;   /* a real ViT-B-32 model file instead of the random one */
 } bench_opts;
 
 static double bench_now(void) {
@@ -280,27 +289,398 @@ static int bench_gemm(const bench_opts *o) {
 }
 
 /* ===================================================================================== */
+/* towers: whole encoders at the real sizes, side by side with PyTorch                    */
+/* ===================================================================================== */
+/* The weights are random (no checkpoint can be downloaded here) but the sizes are the real
+   ones, so the work is the same; a real converted model can be given with --model. The files
+   are written once into build/bench-models/ and reused. PyTorch runs the same work through
+   tools/bench_torch.py (tuned as DESIGN.md says) in the same run; the printed ratio is
+   PyTorch time / coop.h time, so > 1 means coop.h is faster. */
+typedef struct { coop_model_writer *w; uint64_t seed; int fail; } bench_mw;
+
+/* N(mean, std) values (sum of 4 uniforms: bell-shaped, cheap) */
+static void bench_mw_add(bench_mw *b, const char *name, int ndim, int64_t d0, int64_t d1, int64_t d2, int64_t d3,
+                         float mean, float std) {
+    int64_t sh[4] = {d0, d1, d2, d3};
+    size_t n = 1;
+    for (int i = 0; i < ndim; i++) n *= (size_t)sh[i];
+    float *x = (float *)coop_malloc(n * sizeof(float));
+    if (!x) { b->fail = 1; return; }
+    uint64_t s = b->seed++ * 0x9E3779B97F4A7C15ull + 1;
+    for (size_t i = 0; i < n; i++) {
+        float u = 0;
+        for (int k = 0; k < 4; k++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            u += (float)(s >> 40) * (1.0f / 16777216.0f);
+        }
+        x[i] = mean + std * (u - 2.0f) * 1.7320508f;   /* variance of the sum: 4/12 */
+    }
+    if (!b->fail && coop_model_writer_add(b->w, name, COOP_F32, ndim, sh, x)) b->fail = 1;
+    coop_free(x);
+}
+#define BENCH_T1(b, n, a, m, s) bench_mw_add(b, n, 1, a, 1, 1, 1, m, s)
+#define BENCH_T2(b, n, a, c, m, s) bench_mw_add(b, n, 2, a, c, 1, 1, m, s)
+
+/* CLIP's pre-LN residual blocks under prefix */
+static void bench_mw_blocks(bench_mw *b, const char *prefix, int L, int D, int F) {
+    char nm[128];
+    for (int i = 0; i < L; i++) {
+#define NM(sfx) (snprintf(nm, sizeof nm, "%s.resblocks.%d.%s", prefix, i, sfx), nm)
+        BENCH_T1(b, NM("ln_1.weight"), D, 1, 0.1f); BENCH_T1(b, NM("ln_1.bias"), D, 0, 0.02f);
+        BENCH_T2(b, NM("attn.in_proj_weight"), 3 * D, D, 0, 1.0f / sqrtf((float)D));
+        BENCH_T1(b, NM("attn.in_proj_bias"), 3 * D, 0, 0.02f);
+        BENCH_T2(b, NM("attn.out_proj.weight"), D, D, 0, 1.0f / sqrtf((float)D));
+        BENCH_T1(b, NM("attn.out_proj.bias"), D, 0, 0.02f);
+        BENCH_T1(b, NM("ln_2.weight"), D, 1, 0.1f); BENCH_T1(b, NM("ln_2.bias"), D, 0, 0.02f);
+        BENCH_T2(b, NM("mlp.c_fc.weight"), F, D, 0, 1.0f / sqrtf((float)D));
+        BENCH_T1(b, NM("mlp.c_fc.bias"), F, 0, 0.02f);
+        BENCH_T2(b, NM("mlp.c_proj.weight"), D, F, 0, 1.0f / sqrtf((float)F));
+        BENCH_T1(b, NM("mlp.c_proj.bias"), D, 0, 0.02f);
+#undef NM
+    }
+}
+
+/* a folded convolution: weight [cout, cin, k, k] and bias */
+static void bench_mw_conv(bench_mw *b, const char *name, int cin, int cout, int k) {
+    char nm[128];
+    snprintf(nm, sizeof nm, "%s.weight", name);
+    bench_mw_add(b, nm, 4, cout, cin, k, k, 0, sqrtf(2.0f / (float)(cin * k * k)));
+    snprintf(nm, sizeof nm, "%s.bias", name);
+    BENCH_T1(b, nm, cout, 0, 0.1f);
+}
+
+/* writes build/bench-models/NAME.coop unless it is there: vitb32 (ViT-B-32 + CLIP text, the
+   OpenAI model), rn50, rn101 (image towers), roberta (roberta-ViT-B-32's text tower) */
+static const char *bench_model_file(const char *name) {
+    static char path[256];
+    snprintf(path, sizeof path, "build/bench-models/%s.coop", name);
+    coop_model *m = coop_model_load(path);
+    if (m) { coop_model_free(m); return path; }
+    mkdir("build", 0777); mkdir("build/bench-models", 0777);
+    char cfg[1024];
+    int clip_text = !strcmp(name, "vitb32"), rn = !strncmp(name, "rn", 2), hf = !strcmp(name, "roberta");
+    int E = !strcmp(name, "rn50") ? 1024 : 512;
+    snprintf(cfg, sizeof cfg,
+             "model_name %s\npretrained random\nembed_dim %d\n%s%s",
+             name, E,
+             clip_text ? "vision vit\nimage_size 224\nvision_width 768\nvision_layers 12\nvision_heads 12\n"
+                         "vision_patch 32\nvision_mlp 3072\nvision_act quick_gelu\n"
+                         "text clip\ncontext_length 77\nvocab_size 49408\ntext_width 512\ntext_layers 12\n"
+                         "text_heads 8\ntext_mlp 2048\ntext_act quick_gelu\ntokenizer clip_bpe\npad_id 0\n"
+                       : rn ? "vision resnet\nimage_size 224\nvision_width 64\nvision_heads 32\nbn_folded 1\n"
+                            : "text hf\ncontext_length 77\nvocab_size 50265\ntext_width 768\ntext_layers 12\n"
+                              "text_heads 12\ntext_mlp 3072\ntokenizer gpt2_bpe\npad_id 1\nsot_id 0\neot_id 2\n"
+                              "hf_model_type roberta\nhf_pooler mean\nhf_proj mlp\nhf_max_positions 514\n",
+             !strcmp(name, "rn50") ? "resnet_layers 3 4 6 3\n" : !strcmp(name, "rn101") ? "resnet_layers 3 4 23 3\n" : "");
+    void *blob = NULL, *txt = NULL;
+    size_t bsz = 0, tl = 0, gzn = 0;
+    if (clip_text) {   /* the real CLIP vocabulary, so prompts tokenise as they would */
+        char *gz = coop_read_file("../shared/data/bpe_simple_vocab_16e6.txt.gz", &gzn);
+        if (!gz || coop_gunzip(gz, gzn, &txt, &tl) || coop_tokblob_append(&blob, &bsz, "clip_bpe", txt, tl)) {
+            fprintf(stderr, "bench: %s\n", coop_last_error());
+            exit(1);
+        }
+        coop_free(gz); coop_free(txt);
+    }
+    printf("  (writing %s with random weights at the real sizes ...)\n", path);
+    fflush(stdout);
+    bench_mw b = {coop_model_writer_open(path, cfg, blob, bsz, 4096), 1, 0};
+    free(blob);
+    if (!b.w) { fprintf(stderr, "bench: %s\n", coop_last_error()); exit(1); }
+    if (clip_text) {
+        bench_mw_add(&b, "visual.conv1.weight", 4, 768, 3, 32, 32, 0, 0.02f);
+        BENCH_T1(&b, "visual.class_embedding", 768, 0, 0.03f);
+        BENCH_T2(&b, "visual.positional_embedding", 50, 768, 0, 0.03f);
+        BENCH_T1(&b, "visual.ln_pre.weight", 768, 1, 0.1f); BENCH_T1(&b, "visual.ln_pre.bias", 768, 0, 0.02f);
+        bench_mw_blocks(&b, "visual.transformer", 12, 768, 3072);
+        BENCH_T1(&b, "visual.ln_post.weight", 768, 1, 0.1f); BENCH_T1(&b, "visual.ln_post.bias", 768, 0, 0.02f);
+        BENCH_T2(&b, "visual.proj", 768, 512, 0, 0.036f);
+        BENCH_T2(&b, "token_embedding.weight", 49408, 512, 0, 0.02f);
+        BENCH_T2(&b, "positional_embedding", 77, 512, 0, 0.01f);
+        bench_mw_blocks(&b, "transformer", 12, 512, 2048);
+        BENCH_T1(&b, "ln_final.weight", 512, 1, 0.1f); BENCH_T1(&b, "ln_final.bias", 512, 0, 0.02f);
+        BENCH_T2(&b, "text_projection", 512, 512, 0, 0.044f);
+        BENCH_T1(&b, "logit_scale", 1, 4.6052f, 0);
+    } else if (rn) {
+        int w = 64, layers[4] = {3, 4, !strcmp(name, "rn50") ? 6 : 23, 3}, inpl = w, C = 32 * w;
+        bench_mw_conv(&b, "visual.conv1", 3, w / 2, 3);
+        bench_mw_conv(&b, "visual.conv2", w / 2, w / 2, 3);
+        bench_mw_conv(&b, "visual.conv3", w / 2, w, 3);
+        char nm[128];
+        for (int l = 0; l < 4; l++)
+            for (int j = 0; j < layers[l]; j++) {
+                int planes = w << l;
+                snprintf(nm, sizeof nm, "visual.layer%d.%d.conv1", l + 1, j); bench_mw_conv(&b, nm, inpl, planes, 1);
+                snprintf(nm, sizeof nm, "visual.layer%d.%d.conv2", l + 1, j); bench_mw_conv(&b, nm, planes, planes, 3);
+                snprintf(nm, sizeof nm, "visual.layer%d.%d.conv3", l + 1, j); bench_mw_conv(&b, nm, planes, 4 * planes, 1);
+                if (j == 0) { snprintf(nm, sizeof nm, "visual.layer%d.%d.downsample.0", l + 1, j); bench_mw_conv(&b, nm, inpl, 4 * planes, 1); }
+                inpl = 4 * planes;
+            }
+        BENCH_T2(&b, "visual.attnpool.positional_embedding", 50, C, 0, 1.0f / sqrtf((float)C));
+        const char *pr[3] = {"q", "k", "v"};
+        for (int i = 0; i < 3; i++) {
+            snprintf(nm, sizeof nm, "visual.attnpool.%s_proj.weight", pr[i]); BENCH_T2(&b, nm, C, C, 0, 1.0f / sqrtf((float)C));
+            snprintf(nm, sizeof nm, "visual.attnpool.%s_proj.bias", pr[i]); BENCH_T1(&b, nm, C, 0, 0.02f);
+        }
+        BENCH_T2(&b, "visual.attnpool.c_proj.weight", E, C, 0, 1.0f / sqrtf((float)C));
+        BENCH_T1(&b, "visual.attnpool.c_proj.bias", E, 0, 0.02f);
+    } else if (hf) {
+        const char *e = "text.transformer.embeddings.";
+        char nm[160];
+        int D = 768, F = 3072;
+        snprintf(nm, sizeof nm, "%sword_embeddings.weight", e); BENCH_T2(&b, nm, 50265, D, 0, 0.05f);
+        snprintf(nm, sizeof nm, "%sposition_embeddings.weight", e); BENCH_T2(&b, nm, 514, D, 0, 0.02f);
+        snprintf(nm, sizeof nm, "%stoken_type_embeddings.weight", e); BENCH_T2(&b, nm, 1, D, 0, 0.02f);
+        snprintf(nm, sizeof nm, "%sLayerNorm.weight", e); BENCH_T1(&b, nm, D, 1, 0.1f);
+        snprintf(nm, sizeof nm, "%sLayerNorm.bias", e); BENCH_T1(&b, nm, D, 0, 0.02f);
+        static const struct { const char *s; int o, i; } lw[] = {
+            {"attention.self.query", 768, 768}, {"attention.self.key", 768, 768}, {"attention.self.value", 768, 768},
+            {"attention.output.dense", 768, 768}, {"intermediate.dense", 3072, 768}, {"output.dense", 768, 3072}};
+        for (int l = 0; l < 12; l++) {
+            for (int k = 0; k < 6; k++) {
+                snprintf(nm, sizeof nm, "text.transformer.encoder.layer.%d.%s.weight", l, lw[k].s);
+                BENCH_T2(&b, nm, lw[k].o, lw[k].i, 0, 1.0f / sqrtf((float)lw[k].i));
+                snprintf(nm, sizeof nm, "text.transformer.encoder.layer.%d.%s.bias", l, lw[k].s);
+                BENCH_T1(&b, nm, lw[k].o, 0, 0.02f);
+            }
+            snprintf(nm, sizeof nm, "text.transformer.encoder.layer.%d.attention.output.LayerNorm.weight", l); BENCH_T1(&b, nm, D, 1, 0.1f);
+            snprintf(nm, sizeof nm, "text.transformer.encoder.layer.%d.attention.output.LayerNorm.bias", l); BENCH_T1(&b, nm, D, 0, 0.02f);
+            snprintf(nm, sizeof nm, "text.transformer.encoder.layer.%d.output.LayerNorm.weight", l); BENCH_T1(&b, nm, D, 1, 0.1f);
+            snprintf(nm, sizeof nm, "text.transformer.encoder.layer.%d.output.LayerNorm.bias", l); BENCH_T1(&b, nm, D, 0, 0.02f);
+        }
+        (void)F;
+        BENCH_T2(&b, "text.proj.0.weight", 640, D, 0, 1.0f / sqrtf((float)D));
+        BENCH_T2(&b, "text.proj.2.weight", 512, 640, 0, 1.0f / sqrtf(640.0f));
+    }
+    if (b.fail || coop_model_writer_close(b.w)) {
+        fprintf(stderr, "bench: writing %s: %s\n", path, coop_last_error());
+        if (b.fail) coop_model_writer_abort(b.w);
+        exit(1);
+    }
+    return path;
+}
+
+/* median seconds of `runs` calls after one warm-up */
+typedef int (*bench_fn)(void *ctx);
+static double bench_median(bench_fn fn, void *ctx, int runs) {
+    double t[32];
+    if (runs > 32) runs = 32;
+    if (fn(ctx)) { fprintf(stderr, "bench: %s\n", coop_last_error()); exit(1); }
+    for (int r = 0; r < runs; r++) {
+        double t0 = bench_now();
+        if (fn(ctx)) { fprintf(stderr, "bench: %s\n", coop_last_error()); exit(1); }
+        t[r] = bench_now() - t0;
+    }
+    qsort(t, (size_t)runs, sizeof t[0], bench_cmp_double);
+    return t[runs / 2];
+}
+
+/* PyTorch's median seconds for the same work (tools/bench_torch.py), or 0 when unavailable */
+static double bench_torch(const bench_opts *o, const char *what, int runs) {
+    if (o->no_torch) return 0;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_WAIT_POLICY=PASSIVE "
+             "/usr/bin/python3 tools/bench_torch.py %s --threads %d --runs %d 2>/dev/null", what, o->threads, runs);
+    FILE *f = popen(cmd, "r");
+    if (!f) return 0;
+    char line[256];
+    double s = 0;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "seconds ", 8)) s = atof(line + 8);
+    pclose(f);
+    return s;
+}
+
+static void bench_report(const char *what, const char *unit, double per, double ours, double theirs) {
+    if (theirs > 0)
+        printf("  %-44s coop.h %8.3f s (%7.1f %s)   PyTorch %8.3f s (%7.1f %s)   ratio %.2fx\n", what, ours,
+               per / ours, unit, theirs, per / theirs, unit, theirs / ours);
+    else
+        printf("  %-44s coop.h %8.3f s (%7.1f %s)   PyTorch: not run (python3-torch missing or --no-torch)\n",
+               what, ours, per / ours, unit);
+    fflush(stdout);
+}
+
+typedef struct { coop_model *m; coop_pool *p; float *px, *out; int n; } bench_img_job;
+static int bench_img_run(void *ctx) {
+    bench_img_job *j = (bench_img_job *)ctx;
+    return coop_encode_image(j->m, j->p, j->px, j->n, j->out);
+}
+
+static coop_model *bench_load(const bench_opts *o, const char *name) {
+    const char *path = o->model && !strcmp(name, "vitb32") ? o->model : bench_model_file(name);
+    coop_model *m = coop_model_load(path);
+    if (!m) { fprintf(stderr, "bench: %s\n", coop_last_error()); exit(1); }
+    return m;
+}
+
+/* image tower throughput at batch 32 */
+static void bench_image_tower(const bench_opts *o, const char *name, const char *torch_name, const char *label) {
+    coop_model *m = bench_load(o, name);
+    coop_pool *p = coop_pool_create(o->threads);
+    int S = coop_model_config(m)->image_size, n = 32;
+    bench_img_job j = {m, p, bench_rand((size_t)n * 3 * S * S, 7), bench_rand((size_t)n * 1024, 8), n};
+    int runs = o->quick ? 3 : 5;
+    double ours = bench_median(bench_img_run, &j, runs);
+    double theirs = bench_torch(o, torch_name, runs);
+    bench_report(label, "img/s", n, ours, theirs);
+    coop_free(j.px); coop_free(j.out);
+    coop_pool_free(p);
+    coop_model_free(m);
+}
+
+static int bench_vit(const bench_opts *o) {
+    printf("vit: ViT-B-32 image tower, batch 32, %d threads\n", o->threads);
+    bench_image_tower(o, "vitb32", "vit", "ViT-B-32 image tower, batch 32");
+    return 0;
+}
+
+static int bench_resnet(const bench_opts *o) {
+    printf("resnet: ModifiedResNet image towers, batch 32, %d threads\n", o->threads);
+    bench_image_tower(o, "rn50", "resnet50", "RN50 image tower, batch 32");
+    bench_image_tower(o, "rn101", "resnet101", "RN101 image tower, batch 32");
+    return 0;
+}
+
+/* model load: mmap + validation (first open), then the first encode that touches the weights */
+static int bench_load_section(const bench_opts *o) {
+    const char *path = o->model ? o->model : bench_model_file("vitb32");
+    coop_model_free(bench_load(o, "vitb32"));   /* file in the page cache, as after any earlier use */
+    double t0 = bench_now();
+    coop_model *m = coop_model_load(path);
+    double tl = bench_now() - t0;
+    if (!m) { fprintf(stderr, "bench: %s\n", coop_last_error()); return 1; }
+    struct stat st;
+    double mb = stat(path, &st) == 0 ? (double)st.st_size / 1048576.0 : 0;
+    printf("load: %s (%.0f MB, %d tensors): coop_model_load %.2f ms (mmap + validation; pages come in on first use)\n",
+           path, mb, coop_model_tensor_count(m), tl * 1e3);
+    coop_model_free(m);
+    return 0;
+}
+
+/* the CoOp step of the issue: 100 Caltech-101 classes, n_ctx 16, batch 32 */
+typedef struct {
+    coop_model *m; coop_pool *p; coop_trainer *t;
+    float *px, *img, *grad; int *labels; int B;
+} bench_coop_job;
+
+static int bench_coop_text(void *ctx) {   /* text forward + backward to the context, fixed image features */
+    bench_coop_job *j = (bench_coop_job *)ctx;
+    float loss;
+    return coop_trainer_loss(j->t, j->img, j->labels, j->B, &loss, j->grad, NULL);
+}
+static int bench_coop_step(void *ctx) {   /* encode the batch, then one SGD step */
+    bench_coop_job *j = (bench_coop_job *)ctx;
+    float loss;
+    int correct;
+    if (coop_encode_image(j->m, j->p, j->px, j->B, j->img)) return -1;
+    return coop_trainer_step(j->t, j->img, j->labels, j->B, 0.002f, &loss, &correct);
+}
+
+static char **bench_classnames(int *n) {
+    size_t len;
+    char *txt = coop_read_file("../shared/data/caltech101_classnames.txt", &len);
+    if (!txt) { fprintf(stderr, "bench: %s\n", coop_last_error()); exit(1); }
+    char **names = (char **)calloc(256, sizeof *names);
+    *n = 0;
+    for (char *s = strtok(txt, "\r\n"); s && *n < 256; s = strtok(NULL, "\r\n"))
+        if (*s) names[(*n)++] = strdup(s);
+    coop_free(txt);
+    return names;
+}
+
+static int bench_coop_sections(const bench_opts *o, int full) {
+    coop_model *m = bench_load(o, "vitb32");
+    coop_pool *p = coop_pool_create(o->threads);
+    int ncls;
+    char **names = bench_classnames(&ncls);
+    coop_trainer_opts to;
+    coop_trainer_opts_default(&to);
+    coop_trainer *t = coop_trainer_new(m, p, (const char *const *)names, ncls, &to);
+    if (!t) { fprintf(stderr, "bench: %s\n", coop_last_error()); return 1; }
+    int B = 32, S = coop_model_config(m)->image_size, E = coop_model_config(m)->embed_dim;
+    bench_coop_job j = {m, p, t, bench_rand((size_t)B * 3 * S * S, 11), bench_rand((size_t)B * E, 12),
+                        bench_rand((size_t)16 * 512, 13), (int *)calloc((size_t)B, sizeof(int)), B};
+    for (int b = 0; b < B; b++) j.labels[b] = (b * 37) % ncls;
+    int runs = o->quick ? 3 : 5;
+    char label[96];
+    if (!full) {
+        printf("text: CoOp text forward + backward to the context (%d classes, n_ctx 16), %d threads\n", ncls, o->threads);
+        snprintf(label, sizeof label, "text fwd+bwd, %d prompts", ncls);
+        bench_report(label, "steps/s", 1, bench_median(bench_coop_text, &j, runs),
+                     bench_torch(o, "text", runs));
+    } else {
+        printf("coop: one CoOp step (ViT-B-32, %d classes, n_ctx 16, batch 32), %d threads\n", ncls, o->threads);
+        snprintf(label, sizeof label, "CoOp step, batch 32, %d classes", ncls);
+        bench_report(label, "steps/s", 1, bench_median(bench_coop_step, &j, runs), bench_torch(o, "coop", runs));
+    }
+    coop_free(j.px); coop_free(j.img); coop_free(j.grad); free(j.labels);
+    for (int i = 0; i < ncls; i++) free(names[i]);
+    free(names);
+    coop_trainer_free(t);
+    coop_pool_free(p);
+    coop_model_free(m);
+    return 0;
+}
+static int bench_text(const bench_opts *o) { return bench_coop_sections(o, 0); }
+static int bench_coop(const bench_opts *o) { return bench_coop_sections(o, 1); }
+
+/* roberta-ViT-B-32's text tower: CoOp forward + backward over 100 prompts of 8-23 tokens */
+typedef struct { coop_model *m; coop_pool *p; coop_text_cache *c; float *x, *out, *dout, *dx; int *eot; int n, T; } bench_hf_job;
+static int bench_hf_run(void *ctx) {
+    bench_hf_job *j = (bench_hf_job *)ctx;
+    if (coop_text_forward_embeds(j->m, j->p, j->x, j->eot, j->n, j->T, 0, j->out, j->c)) return -1;
+    return coop_text_backward_embeds(j->m, j->p, j->c, j->dout, j->dx);
+}
+static int bench_roberta(const bench_opts *o) {
+    printf("roberta: roberta-ViT-B-32 text tower, CoOp forward + backward (100 prompts of 8-23 tokens), %d threads\n", o->threads);
+    coop_model *m = bench_load(o, "roberta");
+    coop_pool *p = coop_pool_create(o->threads);
+    int n = 100, T = 77, D = 768;
+    bench_hf_job j = {m, p, coop_text_cache_new(), bench_rand((size_t)n * T * D, 21), bench_rand((size_t)n * 512, 22),
+                      bench_rand((size_t)n * 512, 23), bench_rand((size_t)n * T * D, 24), (int *)calloc((size_t)n, sizeof(int)), n, T};
+    for (size_t i = 0; i < (size_t)n * T * D; i++) j.x[i] *= 0.05f;
+    for (int i = 0; i < n; i++) j.eot[i] = 7 + (i * 7) % 16;   /* lengths 8..23, as the PyTorch side */
+    int runs = o->quick ? 3 : 5;
+    bench_report("roberta text fwd+bwd, 100 prompts", "steps/s", 1, bench_median(bench_hf_run, &j, runs),
+                 bench_torch(o, "roberta", runs));
+    coop_text_cache_free(j.c);
+    coop_free(j.x); coop_free(j.out); coop_free(j.dout); coop_free(j.dx); free(j.eot);
+    coop_pool_free(p);
+    coop_model_free(m);
+    return 0;
+}
+
+/* ===================================================================================== */
 typedef struct { const char *name; int (*fn)(const bench_opts *); const char *help; } bench_section;
 static const bench_section sections[] = {
     {"peak", bench_peak, "fp32 FMA peak of this machine (1 thread, all threads)"},
     {"pool", bench_pool, "coop_pool_run round trip, hot and after the workers slept"},
     {"gemm", bench_gemm, "coop_gemm GFLOPS at ViT / text tower / attention shapes"},
+    {"load", bench_load_section, "model load (mmap + validation) of ViT-B-32 + text"},
+    {"vit", bench_vit, "ViT-B-32 image tower at batch 32 vs PyTorch"},
+    {"text", bench_text, "CoOp text forward + backward (100 Caltech-101 classes) vs PyTorch"},
+    {"coop", bench_coop, "one CoOp step (ViT-B-32, 100 classes, batch 32) vs PyTorch"},
+    {"resnet", bench_resnet, "RN50 and RN101 image towers at batch 32 vs PyTorch"},
+    {"roberta", bench_roberta, "roberta-ViT-B-32 CoOp text forward + backward vs PyTorch"},
 };
 enum { BENCH_NSECTIONS = (int)(sizeof sections / sizeof sections[0]) };
 
 int main(int argc, char **argv) {
-    bench_opts o = {0, 0};
+    bench_opts o = {0, 0, 0, NULL};
     const char *want[16];
     int nwant = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) o.threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--quick")) o.quick = 1;
+        else if (!strcmp(argv[i], "--no-torch")) o.no_torch = 1;
+        else if (!strcmp(argv[i], "--model") && i + 1 < argc) o.model = argv[++i];
         else if (!strcmp(argv[i], "--kernel") && i + 1 < argc) {
             coop_gemm_force_kernel(argv[++i]);
             if (strcmp(coop_gemm_kernel_name(), argv[i])) { fprintf(stderr, "bench: kernel %s not available here\n", argv[i]); return 2; }
         }
         else if (argv[i][0] == '-' || nwant == 16) {
-            printf("usage: %s [SECTION...] [--threads N] [--quick] [--kernel avx512|avx2|portable]\nsections:\n", argv[0]);
+            printf("usage: %s [SECTION...] [--threads N] [--quick] [--kernel avx512|avx2|portable] [--no-torch] [--model F]\nsections:\n", argv[0]);
             for (int s = 0; s < BENCH_NSECTIONS; s++) printf("  %-8s %s\n", sections[s].name, sections[s].help);
             return strcmp(argv[i], "-h") && strcmp(argv[i], "--help") ? 2 : 0;
         } else want[nwant++] = argv[i];
