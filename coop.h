@@ -1253,11 +1253,11 @@ void coop_gemm_force_kernel(const char *name) {
 /* ---- per-thread packing buffers: grow-only, freed at thread exit by a pthread key ------ */
 /* Slots: GEMM_BUF_B all of packed B and GEMM_BUF_A all of packed A (owned by the thread that
    calls coop_gemm); GEMM_BUF_TB / GEMM_BUF_TA one task's B panel / A block (owned by the
-   thread running the task). Pool workers may call coop_gemm from inside tasks, so they can
-   own all four; the key destructor frees them when the thread exits, and the thread-local
+   thread running the task); GEMM_BUF_ATT the attention scratch of the layers section. Pool
+   workers may call coop_gemm from inside tasks, so they can own all of them; the key destructor frees them when the thread exits, and the thread-local
    pointer keeps them reachable (no leak report) while it runs. Buffers only grow, so page
    faults (~12 us per 4 KiB page on some VMs) are paid once. */
-enum { GEMM_BUF_B, GEMM_BUF_A, GEMM_BUF_TB, GEMM_BUF_TA, GEMM_NBUF };
+enum { GEMM_BUF_B, GEMM_BUF_A, GEMM_BUF_TB, GEMM_BUF_TA, GEMM_BUF_ATT, GEMM_NBUF };
 static pthread_key_t gemm__key;
 static pthread_once_t gemm__key_once = PTHREAD_ONCE_INIT;
 static int gemm__key_ok;
@@ -2081,63 +2081,77 @@ typedef struct {
     int ldo;
 } attn_head;
 
-static void attn_head_forward(const attn_head *a) {
-    int nk = a->n1 + a->n2;
-    float scale = 1.0f / sqrtf((float)a->hd);
+/* The products run through coop_gemm (serial: one task is one head) on keys and values
+   copied into one contiguous block [nk, hd], so a prefix stored once or a sequence stored whole
+   give bit-identical results. Causal heads compute all scores and mask after: the saving would
+   be at most half of a small product. Scratch is the calling thread's (grow-only). */
+static float *attn_scratch(size_t n) { return gemm__buf_get(GEMM_BUF_ATT, n); }
+
+/* kc, vc [nk, hd] <- the two segments of keys and values */
+static void attn_gather(const attn_head *a, float *kc, float *vc) {
+    for (int j = 0; j < a->n1 + a->n2; j++) {
+        size_t off = (size_t)(j < a->n1 ? j : j - a->n1) * a->ld;
+        memcpy(kc + (size_t)j * a->hd, (j < a->n1 ? a->k1 : a->k2) + off, sizeof(float) * a->hd);
+        memcpy(vc + (size_t)j * a->hd, (j < a->n1 ? a->v1 : a->v2) + off, sizeof(float) * a->hd);
+    }
+}
+
+/* forward: P = softmax(q k^T / sqrt(hd)) (masked), out = P v */
+static int attn_head_forward(const attn_head *a) {
+    int nk = a->n1 + a->n2, hd = a->hd;
+    if (a->nq <= 0) return 0;
+    float *kc = attn_scratch((size_t)2 * nk * hd), *vc = kc + (size_t)nk * hd;
+    if (!kc) return -1;
+    attn_gather(a, kc, vc);
+    float scale = 1.0f / sqrtf((float)hd);
+    coop_gemm(NULL, 1, a->nq, nk, hd, a->q, a->ld, kc, hd, NULL, 0.0f, a->P, nk);   /* P [nq, nk] = q kc^T */
     for (int i = 0; i < a->nq; i++) {
-        const float *q = a->q + (size_t)i * a->ld;
-        float *pr = a->P + (size_t)i * nk, mx = -INFINITY;
+        float *pr = a->P + (size_t)i * nk, mx = -INFINITY, sum = 0;
         int last = a->causal ? a->q0 + i : nk - 1;       /* last visible key position */
-        for (int j = 0; j <= last; j++) {
-            const float *k = j < a->n1 ? a->k1 + (size_t)j * a->ld : a->k2 + (size_t)(j - a->n1) * a->ld;
-            float s = 0;
-            for (int d = 0; d < a->hd; d++) s += q[d] * k[d];
-            pr[j] = s * scale;
-            if (pr[j] > mx) mx = pr[j];
-        }
-        float sum = 0;
+        for (int j = 0; j <= last; j++) { pr[j] *= scale; if (pr[j] > mx) mx = pr[j]; }
         for (int j = 0; j <= last; j++) { pr[j] = expf(pr[j] - mx); sum += pr[j]; }
         float inv = 1.0f / sum;
         for (int j = 0; j <= last; j++) pr[j] *= inv;
         for (int j = last + 1; j < nk; j++) pr[j] = 0;
-        float *o = a->out + (size_t)i * a->ldo;
-        for (int d = 0; d < a->hd; d++) o[d] = 0;
-        for (int j = 0; j <= last; j++) {
-            const float *v = j < a->n1 ? a->v1 + (size_t)j * a->ld : a->v2 + (size_t)(j - a->n1) * a->ld;
-            float pj = pr[j];
-            for (int d = 0; d < a->hd; d++) o[d] += pj * v[d];
-        }
     }
+    coop_gemm(NULL, 0, a->nq, hd, nk, a->P, nk, vc, hd, NULL, 0.0f, a->out, a->ldo);  /* out = P vc */
+    return 0;
 }
 
 /* backward of one head: dout rows (stride ldo) -> dq (rows like q), dk1/dv1 (rows like k1) and
-   dk2/dv2 (rows like k2), all with stride ldd, accumulated. */
-static void attn_head_backward(const attn_head *a, const float *dout, float *dq, float *dk1, float *dv1,
-                               float *dk2, float *dv2, int ldd) {
-    int nk = a->n1 + a->n2;
-    float scale = 1.0f / sqrtf((float)a->hd);
-    float dp[1024];   /* nk <= 1024 is checked by the towers */
-    for (int i = 0; i < a->nq; i++) {
-        const float *q = a->q + (size_t)i * a->ld, *go = dout + (size_t)i * a->ldo;
+   dk2/dv2 (rows like k2), all with stride ldd, accumulated.
+     dP = dout v^T;  dS = P * (dP - rowsum(dP * P)) / sqrt(hd);  dq += dS k;  dk += dS^T q;  dv += P^T dout */
+static int attn_head_backward(const attn_head *a, const float *dout, float *dq, float *dk1, float *dv1,
+                              float *dk2, float *dv2, int ldd) {
+    int nk = a->n1 + a->n2, nq = a->nq, hd = a->hd;
+    if (nq <= 0) return 0;
+    float *kc = attn_scratch((size_t)2 * nk * hd + (size_t)3 * nq * nk);
+    if (!kc) return -1;
+    float *vc = kc + (size_t)nk * hd, *dS = vc + (size_t)nk * hd, *dST = dS + (size_t)nq * nk, *PT = dST + (size_t)nq * nk;
+    attn_gather(a, kc, vc);
+    float scale = 1.0f / sqrtf((float)hd);
+    coop_gemm(NULL, 1, nq, nk, hd, dout, a->ldo, vc, hd, NULL, 0.0f, dS, nk);      /* dP [nq, nk] */
+    for (int i = 0; i < nq; i++) {
         const float *pr = a->P + (size_t)i * nk;
-        int last = a->causal ? a->q0 + i : nk - 1;
-        float dot = 0;
-        for (int j = 0; j <= last; j++) {
-            const float *v = j < a->n1 ? a->v1 + (size_t)j * a->ld : a->v2 + (size_t)(j - a->n1) * a->ld;
-            float *dv = j < a->n1 ? dv1 + (size_t)j * ldd : dv2 + (size_t)(j - a->n1) * ldd;
-            float s = 0;
-            for (int d = 0; d < a->hd; d++) { s += go[d] * v[d]; dv[d] += pr[j] * go[d]; }
-            dp[j] = s;
-            dot += s * pr[j];
-        }
-        float *dqi = dq + (size_t)i * ldd;
-        for (int j = 0; j <= last; j++) {
-            float ds = pr[j] * (dp[j] - dot) * scale;   /* softmax backward, then the 1/sqrt(hd) */
-            const float *k = j < a->n1 ? a->k1 + (size_t)j * a->ld : a->k2 + (size_t)(j - a->n1) * a->ld;
-            float *dk = j < a->n1 ? dk1 + (size_t)j * ldd : dk2 + (size_t)(j - a->n1) * ldd;
-            for (int d = 0; d < a->hd; d++) { dqi[d] += ds * k[d]; dk[d] += ds * q[d]; }
+        float *ds = dS + (size_t)i * nk, dot = 0;
+        for (int j = 0; j < nk; j++) dot += ds[j] * pr[j];
+        for (int j = 0; j < nk; j++) {
+            ds[j] = pr[j] * (ds[j] - dot) * scale;   /* softmax backward, then the 1/sqrt(hd); masked: 0 */
+            dST[(size_t)j * nq + i] = ds[j];
+            PT[(size_t)j * nq + i] = pr[j];
         }
     }
+    coop_gemm(NULL, 0, nq, hd, nk, dS, nk, kc, hd, NULL, 1.0f, dq, ldd);            /* dq += dS kc */
+    /* dk, dv: rows of the prefix segment, then of the sequence's own segment */
+    if (a->n1) {
+        coop_gemm(NULL, 0, a->n1, hd, nq, dST, nq, a->q, a->ld, NULL, 1.0f, dk1, ldd);
+        coop_gemm(NULL, 0, a->n1, hd, nq, PT, nq, dout, a->ldo, NULL, 1.0f, dv1, ldd);
+    }
+    if (a->n2) {
+        coop_gemm(NULL, 0, a->n2, hd, nq, dST + (size_t)a->n1 * nq, nq, a->q, a->ld, NULL, 1.0f, dk2, ldd);
+        coop_gemm(NULL, 0, a->n2, hd, nq, PT + (size_t)a->n1 * nq, nq, dout, a->ldo, NULL, 1.0f, dv2, ldd);
+    }
+    return 0;
 }
 
 /* ---- the residual attention block of CLIP's transformers (pre-LN) ------------------------ */
@@ -2194,6 +2208,7 @@ typedef struct {
     /* backward */
     const float *dA;
     float *dqkv, *dpref;
+    int fail;   /* set by a task whose scratch could not be allocated */
 } tw_attn_job;
 
 static attn_head tw_head(const tw_attn_job *j, int s, int h) {
@@ -2215,14 +2230,14 @@ static attn_head tw_head(const tw_attn_job *j, int s, int h) {
 
 static void tw_attn_fwd_task(void *ctx, int t, int nt) {
     (void)nt;
-    const tw_attn_job *j = (const tw_attn_job *)ctx;
+    tw_attn_job *j = (tw_attn_job *)ctx;
     attn_head a = tw_head(j, t / j->H, t % j->H);
-    attn_head_forward(&a);
+    if (attn_head_forward(&a)) j->fail = 1;
 }
 
 static void tw_attn_bwd_task(void *ctx, int t, int nt) {
     (void)nt;
-    const tw_attn_job *j = (const tw_attn_job *)ctx;
+    tw_attn_job *j = (tw_attn_job *)ctx;
     int s = t / j->H, h = t % j->H, D3 = 3 * j->D, hd = j->D / j->H;
     const tw_seq *q = &j->seqs[s];
     attn_head a = tw_head(j, s, h);
@@ -2230,16 +2245,17 @@ static void tw_attn_bwd_task(void *ctx, int t, int nt) {
     float *dk2 = j->dqkv + (size_t)q->kv0 * D3 + j->D + h * hd;
     /* the shared prefix gets a private buffer per sequence, summed afterwards in a fixed order */
     float *dk1 = q->n1 ? j->dpref + (size_t)s * q->n1 * D3 + j->D + h * hd : NULL;
-    attn_head_backward(&a, j->dA + (size_t)q->out0 * j->D + h * hd, dq, dk1, dk1 ? dk1 + j->D : NULL,
-                       dk2, dk2 + j->D, D3);
+    if (attn_head_backward(&a, j->dA + (size_t)q->out0 * j->D + h * hd, dq, dk1, dk1 ? dk1 + j->D : NULL,
+                           dk2, dk2 + j->D, D3))
+        j->fail = 1;
 }
 
 /* scratch for one block: H [max(R,Rq), D], qkv [R, 3D] (unless saved), A [Rq, D],
    xmid [Rq, D], u [Rq, F]; all from the arena */
 typedef struct { float *h, *qkv, *a, *xmid, *u, *mean, *rstd; size_t *poff; float *P; } tw_scratch;
 
-/* X: [R, D] input rows; Y: [Rq, D] output rows (may not alias X). */
-static void tw_block_forward(coop_pool *p, const tw_block *w, const tw_dims *d, int act, float eps, int causal,
+/* X: [R, D] input rows; Y: [Rq, D] output rows (may not alias X). -1: out of memory */
+static int tw_block_forward(coop_pool *p, const tw_block *w, const tw_dims *d, int act, float eps, int causal,
                              const tw_seq *seqs, int nseq, const float *X, float *Y, tw_scratch *s, tw_saved *sv) {
     int R = d->R, Rq = d->Rq, D = d->D, F = d->F;
     float *qkv = sv ? sv->qkv : s->qkv, *P = sv ? sv->P : s->P, *xmid = sv ? sv->xmid : s->xmid, *u = sv ? sv->u : s->u;
@@ -2248,8 +2264,9 @@ static void tw_block_forward(coop_pool *p, const tw_block *w, const tw_dims *d, 
     linear_forward(p, qkv, s->h, w->in_w, w->in_b, R, D, 3 * D);
     size_t off = 0;
     for (int i = 0; i < nseq; i++) { s->poff[i] = off; off += (size_t)d->H * seqs[i].nq * (seqs[i].n1 + seqs[i].len); }
-    tw_attn_job j = {seqs, nseq, D, d->H, causal, qkv, P, s->a, s->poff, NULL, NULL, NULL};
+    tw_attn_job j = {seqs, nseq, D, d->H, causal, qkv, P, s->a, s->poff, NULL, NULL, NULL, 0};
     coop_pool_run(p, nseq * d->H, tw_attn_fwd_task, &j);
+    if (j.fail) return -1;
     /* xmid = x (query rows) + out_proj(A) */
     linear_forward(p, xmid, s->a, w->out_w, w->out_b, Rq, D, D);
     for (int i = 0; i < nseq; i++)
@@ -2266,12 +2283,13 @@ static void tw_block_forward(coop_pool *p, const tw_block *w, const tw_dims *d, 
     act_forward(g, NULL, (size_t)Rq * F, act);
     linear_forward(p, Y, g, w->pr_w, w->pr_b, Rq, F, D);
     for (size_t i = 0; i < (size_t)Rq * D; i++) Y[i] += xmid[i];
+    return 0;
 }
 
 /* dY: [Rq, D] gradient of the output (destroyed); dX: [R, D] gradient of the input (overwritten).
    scratch: s->h [max(R,Rq), D], s->a [Rq, D], s->u [Rq, F], s->qkv [R, 3D] (dqkv),
-   dpref [nseq, n1, 3D] when sequences share a prefix. */
-static void tw_block_backward(coop_pool *p, const tw_block *w, const tw_dims *d, int act, int causal,
+   dpref [nseq, n1, 3D] when sequences share a prefix. -1: out of memory */
+static int tw_block_backward(coop_pool *p, const tw_block *w, const tw_dims *d, int act, int causal,
                               const tw_seq *seqs, int nseq, const tw_saved *sv, float *dY, float *dX,
                               tw_scratch *s, float *dpref) {
     int R = d->R, Rq = d->Rq, D = d->D, F = d->F, D3 = 3 * D;
@@ -2288,8 +2306,9 @@ static void tw_block_backward(coop_pool *p, const tw_block *w, const tw_dims *d,
     if (n1) memset(dpref, 0, sizeof(float) * (size_t)nseq * n1 * D3);
     size_t off = 0;
     for (int i = 0; i < nseq; i++) { s->poff[i] = off; off += (size_t)d->H * seqs[i].nq * (seqs[i].n1 + seqs[i].len); }
-    tw_attn_job j = {seqs, nseq, D, d->H, causal, sv->qkv, sv->P, NULL, s->poff, s->a, s->qkv, dpref};
+    tw_attn_job j = {seqs, nseq, D, d->H, causal, sv->qkv, sv->P, NULL, s->poff, s->a, s->qkv, dpref, 0};
     coop_pool_run(p, nseq * d->H, tw_attn_bwd_task, &j);
+    if (j.fail) return -1;
     for (int i = 0; i < nseq; i++)
         for (int r = 0; r < seqs[i].n1; r++) {
             const float *src = dpref + ((size_t)i * seqs[i].n1 + r) * D3;
@@ -2303,6 +2322,7 @@ static void tw_block_backward(coop_pool *p, const tw_block *w, const tw_dims *d,
         for (int k = 0; k < seqs[i].nq; k++)
             memcpy(dX + (size_t)(seqs[i].kv0 + seqs[i].qi0 + k) * D, dY + (size_t)(seqs[i].out0 + k) * D, sizeof(float) * D);
     layernorm_backward(dX, s->h, sv->x, w->ln1_w, sv->mean1, sv->rstd1, R, D);
+    return 0;
 }
 
 /* ===================================================================================== */
@@ -2427,7 +2447,7 @@ int coop_vit_encode(coop_model *m, coop_pool *p, const float *pixels, int n, flo
                 seqs[b] = q;
             }
             tw_dims d = tw_plan(seqs, nb, Rb, W, v->H, v->F);
-            tw_block_forward(p, &v->blocks[l], &d, v->act, v->eps, 0, seqs, nb, X, Y, &s, NULL);
+            if (tw_block_forward(p, &v->blocks[l], &d, v->act, v->eps, 0, seqs, nb, X, Y, &s, NULL)) return -1;
             float *t = X; X = Y; Y = t;
         }
         /* X: [nb, W] class rows */
@@ -2633,8 +2653,9 @@ int coop_cliptext_forward_embeds(coop_model *m, coop_pool *p, const float *x, co
         }
     for (int l = 0; l < L; l++) {
         int last = l == L - 1;
-        tw_block_forward(p, &t->blocks[l], last ? &lay->dlast : &lay->dfull, t->act, t->eps, 1,
-                         last ? lay->last : lay->full, lay->nseq, X, Y, &s, cache ? &lay->sv[l] : NULL);
+        if (tw_block_forward(p, &t->blocks[l], last ? &lay->dlast : &lay->dfull, t->act, t->eps, 1,
+                             last ? lay->last : lay->full, lay->nseq, X, Y, &s, cache ? &lay->sv[l] : NULL))
+            return -1;
         float *tmp = X; X = Y; Y = tmp;
     }
     /* X: [n, D] EOT rows */
@@ -2673,8 +2694,9 @@ int coop_cliptext_backward_embeds(coop_model *m, coop_pool *p, coop_text_cache *
     layernorm_backward(dY, s.h, lay->xf, t->lnf_w, lay->meanf, lay->rstdf, n, D);
     for (int l = L - 1; l >= 0; l--) {
         int last = l == L - 1;
-        tw_block_backward(p, &t->blocks[l], last ? &lay->dlast : &lay->dfull, t->act, 1,
-                          last ? lay->last : lay->full, lay->nseq, &lay->sv[l], dY, dX, &s, dpref);
+        if (tw_block_backward(p, &t->blocks[l], last ? &lay->dlast : &lay->dfull, t->act, 1,
+                              last ? lay->last : lay->full, lay->nseq, &lay->sv[l], dY, dX, &s, dpref))
+            return -1;
         float *tmp = dY; dY = dX; dX = tmp;
     }
     /* dY: [R, D] gradient of the packed input rows -> dx [n, T, D] */
