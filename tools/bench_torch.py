@@ -3,7 +3,10 @@
 Run by build/bench (or by hand): /usr/bin/python3 tools/bench_torch.py WHAT [--threads 2]
 WHAT: vit | coop | text | resnet50 | resnet101 | roberta.  Prints one line: "seconds <median>".
 Random weights at the real sizes (ViT-B-32, RN50, RN101, roberta-base text tower); PyTorch at
-its best as DESIGN.md asks: OpenBLAS with pthreads, OMP_WAIT_POLICY=PASSIVE, warm-up, median.
+its best as DESIGN.md asks: OpenBLAS with pthreads, OMP_WAIT_POLICY=PASSIVE, warm-up, median,
+and glibc malloc told to keep freed memory (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_,
+MALLOC_TOP_PAD_, set by build/bench): otherwise every new activation tensor pays first-touch
+page faults, which on these machines costs PyTorch 2-3x.
 This is a development tool (Debian's python3-torch); nothing in CI runs it.
 """
 import argparse
