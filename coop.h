@@ -2068,6 +2068,62 @@ static void act_backward(float *dh, const float *pre, size_t n, int act) {
         }
 }
 
+/* ---- the same, split by rows over the pool ---------------------------------------------- */
+/* Row-wise work is cheap per element but, left serial, idles every other core; results do not
+   depend on the split (each row is computed whole by one task). */
+enum { EW_LN_FWD, EW_LN_BWD, EW_ACT_FWD, EW_ACT_BWD, EW_ADD };
+typedef struct {
+    int op, R, C, act;
+    float eps;
+    float *y, *mean, *rstd;
+    const float *x, *w, *b, *aux;
+} ew_job;
+
+static void ew_task(void *ctx, int t, int nt) {
+    const ew_job *e = (const ew_job *)ctx;
+    int r0 = (int)((int64_t)e->R * t / nt), r1 = (int)((int64_t)e->R * (t + 1) / nt), rows = r1 - r0;
+    size_t o = (size_t)r0 * e->C, n = (size_t)rows * e->C;
+    switch (e->op) {
+    case EW_LN_FWD:
+        layernorm_forward(e->y + o, e->mean ? e->mean + r0 : NULL, e->rstd ? e->rstd + r0 : NULL, e->x + o, e->w, e->b, rows, e->C, e->eps);
+        break;
+    case EW_LN_BWD: layernorm_backward(e->y + o, e->x + o, e->aux + o, e->w, e->mean + r0, e->rstd + r0, rows, e->C); break;
+    case EW_ACT_FWD: act_forward(e->y + o, NULL, n, e->act); break;
+    case EW_ACT_BWD: act_backward(e->y + o, e->aux + o, n, e->act); break;
+    case EW_ADD: for (size_t i = 0; i < n; i++) e->y[o + i] += e->x[o + i]; break;
+    }
+}
+
+static void ew_run(coop_pool *p, ew_job *e) {
+    int nt = coop_pool_threads(p);
+    if ((size_t)e->R * e->C < 16384) nt = 1;   /* a pool round costs more than it saves */
+    if (nt > e->R) nt = e->R;
+    if (nt >= 1) coop_pool_run(nt > 1 ? p : NULL, nt, ew_task, e);
+}
+/* layernorm_forward / _backward, act_forward / _backward over the pool; y += x */
+static void ln_fwd(coop_pool *p, float *y, float *mean, float *rstd, const float *x, const float *w,
+                   const float *b, int R, int C, float eps) {
+    ew_job e = {EW_LN_FWD, R, C, 0, eps, y, mean, rstd, x, w, b, NULL};
+    ew_run(p, &e);
+}
+static void ln_bwd(coop_pool *p, float *dx, const float *dy, const float *x, const float *w,
+                   const float *mean, const float *rstd, int R, int C) {
+    ew_job e = {EW_LN_BWD, R, C, 0, 0.0f, dx, (float *)mean, (float *)rstd, dy, w, NULL, x};
+    ew_run(p, &e);
+}
+static void act_fwd(coop_pool *p, float *h, int R, int C, int act) {
+    ew_job e = {EW_ACT_FWD, R, C, act, 0.0f, h, NULL, NULL, NULL, NULL, NULL, NULL};
+    ew_run(p, &e);
+}
+static void act_bwd(coop_pool *p, float *dh, const float *pre, int R, int C, int act) {
+    ew_job e = {EW_ACT_BWD, R, C, act, 0.0f, dh, NULL, NULL, NULL, NULL, NULL, pre};
+    ew_run(p, &e);
+}
+static void add_rows(coop_pool *p, float *y, const float *x, int R, int C) {
+    ew_job e = {EW_ADD, R, C, 0, 0.0f, y, NULL, NULL, x, NULL, NULL, NULL};
+    ew_run(p, &e);
+}
+
 /* ---- attention, one head of one sequence ------------------------------------------------ */
 /* Keys/values come in two segments so that a prefix shared by many prompts is stored once:
    segment 1 (n1 rows, positions 0..n1-1) and segment 2 (n2 rows, positions n1..n1+n2-1).
@@ -2260,7 +2316,7 @@ static int tw_block_forward(coop_pool *p, const tw_block *w, const tw_dims *d, i
     int R = d->R, Rq = d->Rq, D = d->D, F = d->F;
     float *qkv = sv ? sv->qkv : s->qkv, *P = sv ? sv->P : s->P, *xmid = sv ? sv->xmid : s->xmid, *u = sv ? sv->u : s->u;
     if (sv) memcpy(sv->x, X, sizeof(float) * (size_t)R * D);
-    layernorm_forward(s->h, sv ? sv->mean1 : s->mean, sv ? sv->rstd1 : s->rstd, X, w->ln1_w, w->ln1_b, R, D, eps);
+    ln_fwd(p, s->h, sv ? sv->mean1 : s->mean, sv ? sv->rstd1 : s->rstd, X, w->ln1_w, w->ln1_b, R, D, eps);
     linear_forward(p, qkv, s->h, w->in_w, w->in_b, R, D, 3 * D);
     size_t off = 0;
     for (int i = 0; i < nseq; i++) { s->poff[i] = off; off += (size_t)d->H * seqs[i].nq * (seqs[i].n1 + seqs[i].len); }
@@ -2275,14 +2331,14 @@ static int tw_block_forward(coop_pool *p, const tw_block *w, const tw_dims *d, i
             const float *xr = X + (size_t)(seqs[i].kv0 + seqs[i].qi0 + k) * D;
             for (int c = 0; c < D; c++) xm[c] += xr[c];
         }
-    layernorm_forward(s->h, sv ? sv->mean2 : s->mean, sv ? sv->rstd2 : s->rstd, xmid, w->ln2_w, w->ln2_b, Rq, D, eps);
+    ln_fwd(p, s->h, sv ? sv->mean2 : s->mean, sv ? sv->rstd2 : s->rstd, xmid, w->ln2_w, w->ln2_b, Rq, D, eps);
     linear_forward(p, u, s->h, w->fc_w, w->fc_b, Rq, D, F);
     /* keep the pre-activation for backward: act on a copy in s->u when saving */
     float *g = u;
     if (sv) { memcpy(s->u, u, sizeof(float) * (size_t)Rq * F); g = s->u; }
-    act_forward(g, NULL, (size_t)Rq * F, act);
+    act_fwd(p, g, Rq, F, act);
     linear_forward(p, Y, g, w->pr_w, w->pr_b, Rq, F, D);
-    for (size_t i = 0; i < (size_t)Rq * D; i++) Y[i] += xmid[i];
+    add_rows(p, Y, xmid, Rq, D);
     return 0;
 }
 
@@ -2295,9 +2351,9 @@ static int tw_block_backward(coop_pool *p, const tw_block *w, const tw_dims *d, 
     int R = d->R, Rq = d->Rq, D = d->D, F = d->F, D3 = 3 * D;
     /* MLP: dY -> du -> dh2 -> dxmid (dY doubles as dxmid: the residual passes it through) */
     linear_backward(p, s->u, dY, w->pr_w, Rq, F, D, 0);
-    act_backward(s->u, sv->u, (size_t)Rq * F, act);
+    act_bwd(p, s->u, sv->u, Rq, F, act);
     linear_backward(p, s->h, s->u, w->fc_w, Rq, D, F, 0);
-    layernorm_backward(dY, s->h, sv->xmid, w->ln2_w, sv->mean2, sv->rstd2, Rq, D);
+    ln_bwd(p, dY, s->h, sv->xmid, w->ln2_w, sv->mean2, sv->rstd2, Rq, D);
     /* attention */
     linear_backward(p, s->a, dY, w->out_w, Rq, D, D, 0);
     memset(s->qkv, 0, sizeof(float) * (size_t)R * D3);
@@ -2321,7 +2377,7 @@ static int tw_block_backward(coop_pool *p, const tw_block *w, const tw_dims *d, 
     for (int i = 0; i < nseq; i++)
         for (int k = 0; k < seqs[i].nq; k++)
             memcpy(dX + (size_t)(seqs[i].kv0 + seqs[i].qi0 + k) * D, dY + (size_t)(seqs[i].out0 + k) * D, sizeof(float) * D);
-    layernorm_backward(dX, s->h, sv->x, w->ln1_w, sv->mean1, sv->rstd1, R, D);
+    ln_bwd(p, dX, s->h, sv->x, w->ln1_w, sv->mean1, sv->rstd1, R, D);
     return 0;
 }
 
@@ -2439,7 +2495,7 @@ int coop_vit_encode(coop_model *m, coop_pool *p, const float *pixels, int n, flo
             for (size_t i = 0; i < (size_t)T * W; i++) xb[i] += v->pos[i];
         }
         int Rb = nb * T;
-        layernorm_forward(X, NULL, NULL, X, v->lnpre_w, v->lnpre_b, Rb, W, v->eps);
+        ln_fwd(p, X, NULL, NULL, X, v->lnpre_w, v->lnpre_b, Rb, W, v->eps);
         for (int l = 0; l < v->L; l++) {
             int last = l == v->L - 1;
             for (int b = 0; b < nb; b++) {
