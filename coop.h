@@ -2075,7 +2075,7 @@ enum { EW_LN_FWD, EW_LN_BWD, EW_ACT_FWD, EW_ACT_BWD, EW_ADD };
 typedef struct {
     int op, R, C, act;
     float eps;
-    float *y, *mean, *rstd;
+    float *y, *mean, *rstd;         /* EW_ACT_FWD: mean is the optional copy of the input */
     const float *x, *w, *b, *aux;
 } ew_job;
 
@@ -2088,7 +2088,7 @@ static void ew_task(void *ctx, int t, int nt) {
         layernorm_forward(e->y + o, e->mean ? e->mean + r0 : NULL, e->rstd ? e->rstd + r0 : NULL, e->x + o, e->w, e->b, rows, e->C, e->eps);
         break;
     case EW_LN_BWD: layernorm_backward(e->y + o, e->x + o, e->aux + o, e->w, e->mean + r0, e->rstd + r0, rows, e->C); break;
-    case EW_ACT_FWD: act_forward(e->y + o, NULL, n, e->act); break;
+    case EW_ACT_FWD: act_forward(e->y + o, e->mean ? e->mean + o : NULL, n, e->act); break;
     case EW_ACT_BWD: act_backward(e->y + o, e->aux + o, n, e->act); break;
     case EW_ADD: for (size_t i = 0; i < n; i++) e->y[o + i] += e->x[o + i]; break;
     }
@@ -2111,8 +2111,8 @@ static void ln_bwd(coop_pool *p, float *dx, const float *dy, const float *x, con
     ew_job e = {EW_LN_BWD, R, C, 0, 0.0f, dx, (float *)mean, (float *)rstd, dy, w, NULL, x};
     ew_run(p, &e);
 }
-static void act_fwd(coop_pool *p, float *h, int R, int C, int act) {
-    ew_job e = {EW_ACT_FWD, R, C, act, 0.0f, h, NULL, NULL, NULL, NULL, NULL, NULL};
+static void act_fwd(coop_pool *p, float *h, float *pre, int R, int C, int act) {   /* pre: saved input or NULL */
+    ew_job e = {EW_ACT_FWD, R, C, act, 0.0f, h, pre, NULL, NULL, NULL, NULL, NULL};
     ew_run(p, &e);
 }
 static void act_bwd(coop_pool *p, float *dh, const float *pre, int R, int C, int act) {
@@ -2332,11 +2332,10 @@ static int tw_block_forward(coop_pool *p, const tw_block *w, const tw_dims *d, i
             for (int c = 0; c < D; c++) xm[c] += xr[c];
         }
     ln_fwd(p, s->h, sv ? sv->mean2 : s->mean, sv ? sv->rstd2 : s->rstd, xmid, w->ln2_w, w->ln2_b, Rq, D, eps);
-    linear_forward(p, u, s->h, w->fc_w, w->fc_b, Rq, D, F);
-    /* keep the pre-activation for backward: act on a copy in s->u when saving */
-    float *g = u;
-    if (sv) { memcpy(s->u, u, sizeof(float) * (size_t)Rq * F); g = s->u; }
-    act_fwd(p, g, Rq, F, act);
+    /* keep the pre-activation in sv->u for backward: act on s->u, saving its input */
+    float *g = sv ? s->u : u;
+    linear_forward(p, g, s->h, w->fc_w, w->fc_b, Rq, D, F);
+    act_fwd(p, g, sv ? u : NULL, Rq, F, act);
     linear_forward(p, Y, g, w->pr_w, w->pr_b, Rq, F, D);
     add_rows(p, Y, xmid, Rq, D);
     return 0;
@@ -3488,157 +3487,65 @@ fail:
 
 /* ---- layers: forward and backward side by side (rows are tokens) --------------------- */
 
-/* LayerNorm over rows: x [N, D] -> y [N, D]; keeps xhat = (x - mean) * rstd [N, D], rstd [N] */
-static void hf_layernorm_forward(const float *x, float *y, float *xhat, float *rstd, const float *g, const float *b,
-                                 int N, int D, float eps) {
-    for (int i = 0; i < N; i++) {
-        const float *xi = x + (size_t)i * D;
-        double mean = 0, var = 0;
-        for (int j = 0; j < D; j++) mean += xi[j];
-        mean /= D;
-        for (int j = 0; j < D; j++) var += (xi[j] - mean) * (xi[j] - mean);
-        float r = (float)(1.0 / sqrt(var / D + eps));
-        for (int j = 0; j < D; j++) {
-            float h = (float)(xi[j] - mean) * r;
-            xhat[(size_t)i * D + j] = h;
-            y[(size_t)i * D + j] = h * g[j] + b[j];
-        }
-        rstd[i] = r;
-    }
-}
-/* dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)),  dxhat = dy * g; dx may alias dy */
-static void hf_layernorm_backward(const float *dy, float *dx, const float *xhat, const float *rstd, const float *g,
-                                  int N, int D) {
-    for (int i = 0; i < N; i++) {
-        const float *d = dy + (size_t)i * D, *h = xhat + (size_t)i * D;
-        double s1 = 0, s2 = 0;
-        for (int j = 0; j < D; j++) { double t = (double)d[j] * g[j]; s1 += t; s2 += t * h[j]; }
-        float m1 = (float)(s1 / D), m2 = (float)(s2 / D);
-        for (int j = 0; j < D; j++) dx[(size_t)i * D + j] = rstd[i] * (d[j] * g[j] - m1 - h[j] * m2);
-    }
-}
-
-/* row-parallel elementwise work: LayerNorm forward/backward and GELU over [N, W] */
-enum { HF_EW_LN_FWD, HF_EW_LN_BWD, HF_EW_GELU, HF_EW_GELU_BWD };
-typedef struct {
-    int op, N, W;
-    float eps;
-    const float *x, *g, *b, *aux;
-    float *y, *xhat, *rstd;
-} hf_ew;
-static void hf_ew_task(void *vctx, int task, int ntasks) {
-    hf_ew *e = (hf_ew *)vctx;
-    int r0 = (int)((int64_t)e->N * task / ntasks), r1 = (int)((int64_t)e->N * (task + 1) / ntasks);
-    size_t o = (size_t)r0 * e->W, k = (size_t)(r1 - r0) * e->W;
-    switch (e->op) {
-    case HF_EW_LN_FWD: hf_layernorm_forward(e->x + o, e->y + o, e->xhat + o, e->rstd + r0, e->g, e->b, r1 - r0, e->W, e->eps); break;
-    case HF_EW_LN_BWD: hf_layernorm_backward(e->x + o, e->y + o, e->xhat + o, e->rstd + r0, e->g, r1 - r0, e->W); break;
-    case HF_EW_GELU: memcpy(e->y + o, e->x + o, k * sizeof(float)); act_forward(e->y + o, NULL, k, COOP_ACT_GELU); break;
-    case HF_EW_GELU_BWD: act_backward(e->y + o, e->aux + o, k, COOP_ACT_GELU); break;
-    }
-}
-static void hf_ew_run(coop_pool *p, hf_ew *e) {
-    int nt = p ? coop_pool_threads(p) : 1;
-    if (nt > e->N) nt = e->N;
-    coop_pool_run(p, nt > 0 ? nt : 1, hf_ew_task, e);
-}
-static void hf_ln_fwd(coop_pool *p, const float *x, float *y, float *xhat, float *rstd, const float *g, const float *b, int N, int D, float eps) {
-    hf_ew e = {HF_EW_LN_FWD, N, D, eps, x, g, b, NULL, y, xhat, rstd};
-    hf_ew_run(p, &e);
-}
-static void hf_ln_bwd(coop_pool *p, const float *dy, float *dx, const float *xhat, const float *rstd, const float *g, int N, int D) {
-    hf_ew e = {HF_EW_LN_BWD, N, D, 0, dy, g, NULL, NULL, dx, (float *)xhat, (float *)rstd};
-    hf_ew_run(p, &e);
-}
-static void hf_gelu_fwd(coop_pool *p, const float *x, float *y, int N, int W) {
-    hf_ew e = {HF_EW_GELU, N, W, 0, x, NULL, NULL, NULL, y, NULL, NULL};
-    hf_ew_run(p, &e);
-}
-/* dy *= gelu'(u) */
-static void hf_gelu_bwd(coop_pool *p, float *dy, const float *u, int N, int W) {
-    hf_ew e = {HF_EW_GELU_BWD, N, W, 0, NULL, NULL, NULL, u, dy, NULL, NULL};
-    hf_ew_run(p, &e);
-}
+/* LayerNorm, GELU and attention heads are the layers section's (ln_fwd / ln_bwd, act_fwd /
+   act_bwd, attn_head_forward / _backward): post-LN changes only the order they are called in. */
 
 /* ---- attention over packed sequences -------------------------------------------------- */
 /* q, k, v, ctx: [N, D] (heads are column blocks of dh = D / H); seq s owns rows off[s] .. off[s]+len[s];
-   probs: per (s, h) a [len, len] block at poff[s] + h * len*len */
+   probs: per (s, h) a [len, len] block at poff[s] + h * len*len. Bidirectional: no mask, and
+   padding was dropped before (each sequence is its real tokens only). */
 typedef struct {
-    int n, H, D, dh;
+    int n, H, D;
     const int *len, *off;
     const size_t *poff;
     const float *q, *k, *v, *dctx;
-    float *probs, *ctx, *dq, *dk, *dv, *scratch;   /* scratch: per task [len, len] */
-    size_t scratch_stride;
+    float *probs, *ctx, *dq, *dk, *dv;
+    int fail;
 } hf_attn;
 
-static void hf_attn_forward_task(void *vctx, int task, int ntasks) {
-    hf_attn *a = (hf_attn *)vctx;
-    float scale = 1.0f / sqrtf((float)a->dh);
-    for (int sh = task; sh < a->n * a->H; sh += ntasks) {
-        int s = sh / a->H, h = sh % a->H, T = a->len[s];
-        size_t r0 = (size_t)a->off[s] * a->D + (size_t)h * a->dh;
-        float *P = a->probs + a->poff[s] + (size_t)h * T * T;
-        /* P = softmax(q k^T * scale) row-wise: [T, T] */
-        coop_gemm(NULL, 1, T, T, a->dh, a->q + r0, a->D, a->k + r0, a->D, NULL, 0.0f, P, T);
-        for (int i = 0; i < T; i++) {
-            float *p = P + (size_t)i * T, mx = -INFINITY;
-            double sum = 0;
-            for (int j = 0; j < T; j++) { p[j] *= scale; if (p[j] > mx) mx = p[j]; }
-            for (int j = 0; j < T; j++) { p[j] = expf(p[j] - mx); sum += p[j]; }
-            float inv = (float)(1.0 / sum);
-            for (int j = 0; j < T; j++) p[j] *= inv;
-        }
-        /* ctx = P v: [T, dh] */
-        coop_gemm(NULL, 0, T, a->dh, T, P, T, a->v + r0, a->D, NULL, 0.0f, a->ctx + r0, a->D);
-    }
+static attn_head hf_head(const hf_attn *j, int s, int h) {
+    int T = j->len[s], dh = j->D / j->H;
+    size_t r0 = (size_t)j->off[s] * j->D + (size_t)h * dh;
+    attn_head a;
+    memset(&a, 0, sizeof a);
+    a.q = j->q + r0; a.k2 = j->k + r0; a.v2 = j->v + r0;
+    a.ld = j->D; a.nq = T; a.q0 = 0; a.n1 = 0; a.n2 = T; a.causal = 0; a.hd = dh;
+    a.P = j->probs + j->poff[s] + (size_t)h * T * T;
+    a.out = j->ctx ? j->ctx + r0 : NULL;
+    a.ldo = j->D;
+    return a;
 }
-
-static void hf_attn_backward_task(void *vctx, int task, int ntasks) {
-    hf_attn *a = (hf_attn *)vctx;
-    float scale = 1.0f / sqrtf((float)a->dh);
-    float *dP = a->scratch + (size_t)task * a->scratch_stride, *Pt = dP + a->scratch_stride / 2;
-    for (int sh = task; sh < a->n * a->H; sh += ntasks) {
-        int s = sh / a->H, h = sh % a->H, T = a->len[s];
-        size_t r0 = (size_t)a->off[s] * a->D + (size_t)h * a->dh;
-        const float *P = a->probs + a->poff[s] + (size_t)h * T * T;
-        /* dv = P^T dctx; dP = dctx v^T  (Pt: P transposed, [T, T]) */
-        for (int i = 0; i < T; i++)
-            for (int j = 0; j < T; j++) Pt[(size_t)j * T + i] = P[(size_t)i * T + j];
-        coop_gemm(NULL, 0, T, a->dh, T, Pt, T, a->dctx + r0, a->D, NULL, 0.0f, a->dv + r0, a->D);
-        coop_gemm(NULL, 1, T, T, a->dh, a->dctx + r0, a->D, a->v + r0, a->D, NULL, 0.0f, dP, T);
-        /* softmax backward: dS = P * (dP - sum_j dP*P), times the scale */
-        for (int i = 0; i < T; i++) {
-            float *d = dP + (size_t)i * T;
-            const float *p = P + (size_t)i * T;
-            double dot = 0;
-            for (int j = 0; j < T; j++) dot += (double)d[j] * p[j];
-            for (int j = 0; j < T; j++) d[j] = p[j] * (d[j] - (float)dot) * scale;
-        }
-        /* dq = dS k; dk = dS^T q */
-        coop_gemm(NULL, 0, T, a->dh, T, dP, T, a->k + r0, a->D, NULL, 0.0f, a->dq + r0, a->D);
-        for (int i = 0; i < T; i++)
-            for (int j = 0; j < T; j++) Pt[(size_t)j * T + i] = dP[(size_t)i * T + j];
-        coop_gemm(NULL, 0, T, a->dh, T, Pt, T, a->q + r0, a->D, NULL, 0.0f, a->dk + r0, a->D);
-    }
+static void hf_attn_forward_task(void *vctx, int t, int nt) {
+    hf_attn *j = (hf_attn *)vctx;
+    (void)nt;
+    attn_head a = hf_head(j, t / j->H, t % j->H);
+    if (attn_head_forward(&a)) j->fail = 1;
 }
-
+/* dq, dk, dv accumulate: zeroed by the caller */
+static void hf_attn_backward_task(void *vctx, int t, int nt) {
+    hf_attn *j = (hf_attn *)vctx;
+    (void)nt;
+    int s = t / j->H, h = t % j->H;
+    size_t r0 = (size_t)j->off[s] * j->D + (size_t)h * (j->D / j->H);
+    attn_head a = hf_head(j, s, h);
+    if (attn_head_backward(&a, j->dctx + r0, j->dq + r0, NULL, NULL, j->dk + r0, j->dv + r0, j->D)) j->fail = 1;
+}
 /* ---- activations kept for backward (laid out in one arena block) ---------------------- */
 typedef struct {
-    float *q, *k, *v, *probs, *xhat1, *rstd1, *xhat2, *rstd2, *u;
+    float *q, *k, *v, *probs, *u;
+    float *h1, *mean1, *rstd1, *h2, *mean2, *rstd2;   /* the inputs of LN1 / LN2 and their statistics */
 } hf_layer_act;
 typedef struct {
     int n, N, T, maxlen;
     int *len, *off;
     size_t *poff, nprobs;
-    float *x, *xhat0, *rstd0;      /* x: the running hidden state [N, D] */
+    float *x, *h0, *mean0, *rstd0; /* x: the running hidden state [N, D]; h0: input of the embedding LN */
     hf_layer_act *layer;
     float *pooled, *pool_pre, *z1; /* [n, D], [n, D] (cls dense pre-tanh), [n, Hp] (mlp pre-GELU) */
     /* scratch */
-    float *t1, *t2, *g, *scratch;  /* [N, D], [N, D], [N, max(F, Hp, D)], [tasks, 2 maxlen^2] */
+    float *t1, *t2, *g;            /* [N, D], [N, D], [N, max(F, Hp, D)] */
     float *ctx;                    /* [N, D] attention output before its dense (not needed by backward) */
     float *dq, *dk, *dv;           /* [N, D] each (backward only) */
-    int tasks;
 } hf_act;
 
 typedef struct { unsigned char *base; size_t used; } hf_bump;
@@ -3649,9 +3556,9 @@ static void *hf_take(hf_bump *b, size_t bytes) {
 }
 
 /* lays out the activations for sequences of lengths len[0..n) in b (base NULL: only sizes) */
-static void hf_layout(hf_bump *b, hf_act *a, const hf_model *w, const int *len, int n, int T, int tasks) {
+static void hf_layout(hf_bump *b, hf_act *a, const hf_model *w, const int *len, int n, int T) {
     memset(a, 0, sizeof *a);
-    a->n = n; a->T = T; a->tasks = tasks;
+    a->n = n; a->T = T;
     a->len = (int *)hf_take(b, sizeof(int) * (size_t)n);
     a->off = (int *)hf_take(b, sizeof(int) * (size_t)n);
     a->poff = (size_t *)hf_take(b, sizeof(size_t) * (size_t)n);
@@ -3666,15 +3573,17 @@ static void hf_layout(hf_bump *b, hf_act *a, const hf_model *w, const int *len, 
     a->N = N; a->nprobs = np; a->maxlen = maxlen;
     size_t ND = sizeof(float) * (size_t)N * w->D;
     a->x = (float *)hf_take(b, ND);
-    a->xhat0 = (float *)hf_take(b, ND);
+    a->h0 = (float *)hf_take(b, ND);
+    a->mean0 = (float *)hf_take(b, sizeof(float) * (size_t)N);
     a->rstd0 = (float *)hf_take(b, sizeof(float) * (size_t)N);
     a->layer = (hf_layer_act *)hf_take(b, sizeof(hf_layer_act) * (size_t)w->L);
     for (int l = 0; l < w->L; l++) {
         hf_layer_act t;
         t.q = (float *)hf_take(b, ND); t.k = (float *)hf_take(b, ND); t.v = (float *)hf_take(b, ND);
         t.probs = (float *)hf_take(b, sizeof(float) * np);
-        t.xhat1 = (float *)hf_take(b, ND); t.rstd1 = (float *)hf_take(b, sizeof(float) * (size_t)N);
-        t.xhat2 = (float *)hf_take(b, ND); t.rstd2 = (float *)hf_take(b, sizeof(float) * (size_t)N);
+        t.h1 = (float *)hf_take(b, ND); t.h2 = (float *)hf_take(b, ND);
+        t.mean1 = (float *)hf_take(b, sizeof(float) * (size_t)N); t.rstd1 = (float *)hf_take(b, sizeof(float) * (size_t)N);
+        t.mean2 = (float *)hf_take(b, sizeof(float) * (size_t)N); t.rstd2 = (float *)hf_take(b, sizeof(float) * (size_t)N);
         t.u = (float *)hf_take(b, sizeof(float) * (size_t)N * w->F);
         if (a->layer) a->layer[l] = t;
     }
@@ -3692,14 +3601,13 @@ static void hf_layout(hf_bump *b, hf_act *a, const hf_model *w, const int *len, 
     a->dq = (float *)hf_take(b, ND);
     a->dk = (float *)hf_take(b, ND);
     a->dv = (float *)hf_take(b, ND);
-    a->scratch = (float *)hf_take(b, sizeof(float) * 2 * (size_t)tasks * maxlen * maxlen + 64);
 }
 
 /* reserves `a` big enough and lays out the activations in it */
-static hf_act *hf_alloc(coop_arena *ar, const hf_model *w, const int *len, int n, int T, int tasks) {
+static hf_act *hf_alloc(coop_arena *ar, const hf_model *w, const int *len, int n, int T) {
     hf_act count;
     hf_bump b = {NULL, sizeof(hf_act)};
-    hf_layout(&b, &count, w, len, n, T, tasks);
+    hf_layout(&b, &count, w, len, n, T);
     size_t need = b.used + 64;
     coop_arena_reset(ar);
     if (ar->size < need) {
@@ -3709,19 +3617,19 @@ static hf_act *hf_alloc(coop_arena *ar, const hf_model *w, const int *len, int n
     unsigned char *base = (unsigned char *)coop_arena_alloc(ar, need);
     if (!base) return NULL;
     b.base = base; b.used = sizeof(hf_act);
-    hf_layout(&b, (hf_act *)base, w, len, n, T, tasks);
+    hf_layout(&b, (hf_act *)base, w, len, n, T);
     return (hf_act *)base;
 }
 
 /* ---- the tower -------------------------------------------------------------------------- */
 /* a->x holds word embeddings of the packed tokens, pos[N] their position ids; out [n, E] */
-static void hf_forward(const hf_model *w, coop_pool *p, hf_act *a, const int *pos, float *out) {
+static int hf_forward(const hf_model *w, coop_pool *p, hf_act *a, const int *pos, float *out) {
     int N = a->N, D = w->D, F = w->F;
     /* embeddings: word + position + token type 0, LayerNorm */
     for (int i = 0; i < N; i++)
         for (int j = 0; j < D; j++)
-            a->t1[(size_t)i * D + j] = a->x[(size_t)i * D + j] + w->pos[(size_t)pos[i] * D + j] + w->type[j];
-    hf_ln_fwd(p, a->t1, a->x, a->xhat0, a->rstd0, w->ln_w, w->ln_b, N, D, w->eps);
+            a->h0[(size_t)i * D + j] = a->x[(size_t)i * D + j] + w->pos[(size_t)pos[i] * D + j] + w->type[j];
+    ln_fwd(p, a->x, a->mean0, a->rstd0, a->h0, w->ln_w, w->ln_b, N, D, w->eps);
     for (int l = 0; l < w->L; l++) {
         const hf_layer_w *y = &w->layer[l];
         hf_layer_act *c = &a->layer[l];
@@ -3729,18 +3637,20 @@ static void hf_forward(const hf_model *w, coop_pool *p, hf_act *a, const int *po
         coop_gemm(p, 1, N, D, D, a->x, D, y->q_w, D, y->q_b, 0.0f, c->q, D);
         coop_gemm(p, 1, N, D, D, a->x, D, y->k_w, D, y->k_b, 0.0f, c->k, D);
         coop_gemm(p, 1, N, D, D, a->x, D, y->v_w, D, y->v_b, 0.0f, c->v, D);
-        hf_attn at = {a->n, w->H, D, D / w->H, a->len, a->off, a->poff, c->q, c->k, c->v, NULL,
-                      c->probs, a->ctx, NULL, NULL, NULL, NULL, 0};
+        hf_attn at = {a->n, w->H, D, a->len, a->off, a->poff, c->q, c->k, c->v, NULL,
+                      c->probs, a->ctx, NULL, NULL, NULL, 0};
         coop_pool_run(p, a->n * w->H, hf_attn_forward_task, &at);
-        /* y1 = LN1(x + ctx Wo^T + bo) */
-        memcpy(a->t1, a->x, sizeof(float) * (size_t)N * D);
-        coop_gemm(p, 1, N, D, D, a->ctx, D, y->o_w, D, y->o_b, 1.0f, a->t1, D);
-        hf_ln_fwd(p, a->t1, a->t2, c->xhat1, c->rstd1, y->ln1_w, y->ln1_b, N, D, w->eps);
-        /* x' = LN2(y1 + W2 gelu(W1 y1 + b1) + b2) */
-        coop_gemm(p, 1, N, F, D, a->t2, D, y->i_w, D, y->i_b, 0.0f, c->u, F);
-        hf_gelu_fwd(p, c->u, a->g, N, F);
-        coop_gemm(p, 1, N, D, F, a->g, F, y->f_w, F, y->f_b, 1.0f, a->t2, D);
-        hf_ln_fwd(p, a->t2, a->x, c->xhat2, c->rstd2, y->ln2_w, y->ln2_b, N, D, w->eps);
+        if (at.fail) return -1;
+        /* y1 = LN1(h1), h1 = x + ctx Wo^T + bo */
+        memcpy(c->h1, a->x, sizeof(float) * (size_t)N * D);
+        coop_gemm(p, 1, N, D, D, a->ctx, D, y->o_w, D, y->o_b, 1.0f, c->h1, D);
+        ln_fwd(p, a->t2, c->mean1, c->rstd1, c->h1, y->ln1_w, y->ln1_b, N, D, w->eps);
+        /* x' = LN2(h2), h2 = y1 + W2 gelu(u) + b2, u = W1 y1 + b1 */
+        coop_gemm(p, 1, N, F, D, a->t2, D, y->i_w, D, y->i_b, 0.0f, a->g, F);
+        act_fwd(p, a->g, c->u, N, F, COOP_ACT_GELU);
+        memcpy(c->h2, a->t2, sizeof(float) * (size_t)N * D);
+        coop_gemm(p, 1, N, D, F, a->g, F, y->f_w, F, y->f_b, 1.0f, c->h2, D);
+        ln_fwd(p, a->x, c->mean2, c->rstd2, c->h2, y->ln2_w, y->ln2_b, N, D, w->eps);
     }
     /* pooling: [n, D] */
     for (int s = 0; s < a->n; s++) {
@@ -3762,21 +3672,22 @@ static void hf_forward(const hf_model *w, coop_pool *p, hf_act *a, const int *po
     if (w->proj == HF_PROJ_MLP) {
         coop_gemm(p, 1, a->n, w->Hp, D, a->pooled, D, w->proj0, D, NULL, 0.0f, a->z1, w->Hp);
         memcpy(a->g, a->z1, sizeof(float) * (size_t)a->n * w->Hp);
-        act_forward(a->g, NULL, (size_t)a->n * w->Hp, COOP_ACT_GELU);
+        act_fwd(p, a->g, NULL, a->n, w->Hp, COOP_ACT_GELU);
         coop_gemm(p, 1, a->n, w->E, w->Hp, a->g, w->Hp, w->proj2, w->Hp, NULL, 0.0f, out, w->E);
     } else if (w->proj == HF_PROJ_LINEAR) {
         coop_gemm(p, 1, a->n, w->E, D, a->pooled, D, w->proj0, D, NULL, 0.0f, out, w->E);
     } else memcpy(out, a->pooled, sizeof(float) * (size_t)a->n * D);
+    return 0;
 }
 
 /* dout [n, E] -> dxw [N, D]: gradient w.r.t. the packed word embeddings */
-static void hf_backward(const hf_model *w, coop_pool *p, hf_act *a, const float *dout, float *dxw) {
+static int hf_backward(const hf_model *w, coop_pool *p, hf_act *a, const float *dout, float *dxw) {
     int N = a->N, D = w->D, F = w->F, n = a->n;
     float *dpool = a->t1;   /* [n, D] (n <= N) */
     /* projection backward */
     if (w->proj == HF_PROJ_MLP) {
         coop_gemm(p, 0, n, w->Hp, w->E, dout, w->E, w->proj2, w->Hp, NULL, 0.0f, a->g, w->Hp);
-        act_backward(a->g, a->z1, (size_t)n * w->Hp, COOP_ACT_GELU);
+        act_bwd(p, a->g, a->z1, n, w->Hp, COOP_ACT_GELU);
         coop_gemm(p, 0, n, D, w->Hp, a->g, w->Hp, w->proj0, D, NULL, 0.0f, dpool, D);
     } else if (w->proj == HF_PROJ_LINEAR) {
         coop_gemm(p, 0, n, D, w->E, dout, w->E, w->proj0, D, NULL, 0.0f, dpool, D);
@@ -3794,36 +3705,40 @@ static void hf_backward(const hf_model *w, coop_pool *p, hf_act *a, const float 
             else if (t == 0) memcpy(d, g, sizeof(float) * (size_t)D);
             else memset(d, 0, sizeof(float) * (size_t)D);
         }
+    size_t ND = sizeof(float) * (size_t)N * D;
     float *dy1 = a->t1, *dctx = a->t2;
     for (int l = w->L - 1; l >= 0; l--) {
         const hf_layer_w *y = &w->layer[l];
         hf_layer_act *c = &a->layer[l];
-        /* x' = LN2(h2), h2 = y1 + W2 gelu(u) + b2, u = W1 y1 + b1 */
-        hf_ln_bwd(p, dxw, dxw, c->xhat2, c->rstd2, y->ln2_w, N, D);                    /* dh2 */
-        coop_gemm(p, 0, N, F, D, dxw, D, y->f_w, F, NULL, 0.0f, a->g, F);              /* dg = dh2 W2 */
-        hf_gelu_bwd(p, a->g, c->u, N, F);
-        memcpy(dy1, dxw, sizeof(float) * (size_t)N * D);
-        coop_gemm(p, 0, N, D, F, a->g, F, y->i_w, D, NULL, 1.0f, dy1, D);              /* += du W1 */
+        /* x' = LN2(h2), h2 = y1 + W2 gelu(u) + b2, u = W1 y1 + b1; dxw holds dx' */
+        memset(dy1, 0, ND);
+        ln_bwd(p, dy1, dxw, c->h2, y->ln2_w, c->mean2, c->rstd2, N, D);             /* dh2 */
+        coop_gemm(p, 0, N, F, D, dy1, D, y->f_w, F, NULL, 0.0f, a->g, F);              /* dg = dh2 W2 */
+        act_bwd(p, a->g, c->u, N, F, COOP_ACT_GELU);                                   /* du */
+        coop_gemm(p, 0, N, D, F, a->g, F, y->i_w, D, NULL, 1.0f, dy1, D);              /* dy1 = dh2 + du W1 */
         /* y1 = LN1(h1), h1 = x + Wo ctx + bo */
-        hf_ln_bwd(p, dy1, dy1, c->xhat1, c->rstd1, y->ln1_w, N, D);                     /* dh1 */
-        coop_gemm(p, 0, N, D, D, dy1, D, y->o_w, D, NULL, 0.0f, dctx, D);
+        memset(dxw, 0, ND);
+        ln_bwd(p, dxw, dy1, c->h1, y->ln1_w, c->mean1, c->rstd1, N, D);              /* dh1 */
+        coop_gemm(p, 0, N, D, D, dxw, D, y->o_w, D, NULL, 0.0f, dctx, D);
         float *dq = a->dq, *dk = a->dk, *dv = a->dv;
-        hf_attn at = {n, w->H, D, D / w->H, a->len, a->off, a->poff, c->q, c->k, c->v, dctx,
-                      c->probs, NULL, dq, dk, dv, a->scratch, 2 * (size_t)a->maxlen * a->maxlen};
-        coop_pool_run(p, a->tasks < n * w->H ? a->tasks : n * w->H, hf_attn_backward_task, &at);
+        memset(dq, 0, ND); memset(dk, 0, ND); memset(dv, 0, ND);
+        hf_attn at = {n, w->H, D, a->len, a->off, a->poff, c->q, c->k, c->v, dctx,
+                      c->probs, NULL, dq, dk, dv, 0};
+        coop_pool_run(p, n * w->H, hf_attn_backward_task, &at);
+        if (at.fail) return -1;
         /* dx = dh1 + dq Wq + dk Wk + dv Wv */
-        memcpy(dxw, dy1, sizeof(float) * (size_t)N * D);
         coop_gemm(p, 0, N, D, D, dq, D, y->q_w, D, NULL, 1.0f, dxw, D);
         coop_gemm(p, 0, N, D, D, dk, D, y->k_w, D, NULL, 1.0f, dxw, D);
         coop_gemm(p, 0, N, D, D, dv, D, y->v_w, D, NULL, 1.0f, dxw, D);
     }
     /* embedding LayerNorm; position / type embeddings are constants */
-    hf_ln_bwd(p, dxw, dxw, a->xhat0, a->rstd0, w->ln_w, N, D);
+    memset(a->t1, 0, ND);
+    ln_bwd(p, a->t1, dxw, a->h0, w->ln_w, a->mean0, a->rstd0, N, D);
+    memcpy(dxw, a->t1, ND);
+    return 0;
 }
 
 /* ---- public entry points ------------------------------------------------------------------- */
-static int hf_threads(coop_pool *p) { return p ? coop_pool_threads(p) : 1; }
-
 int coop_hftext_encode(coop_model *m, coop_pool *p, const int32_t *ids, int n, float *out) {
     hf_model *w = hf_get(m);
     if (!w) return -1;
@@ -3844,7 +3759,7 @@ int coop_hftext_encode(coop_model *m, coop_pool *p, const int32_t *ids, int n, f
             if (!len[s]) { coop_set_error("%s: text %d has only padding", m->path, s0 + s); goto out; }
             if (w->pad + len[s] >= w->P) { coop_set_error("%s: %d tokens exceed hf_max_positions %d", m->path, len[s], w->P); goto out; }
         }
-        hf_act *a = hf_alloc(&w->work, w, len, nc, ctx, hf_threads(p));
+        hf_act *a = hf_alloc(&w->work, w, len, nc, ctx);
         if (!a) goto out;
         for (int s = 0, k = 0; s < nc; s++) {
             const int32_t *r = ids + (size_t)(s0 + s) * ctx;
@@ -3855,7 +3770,7 @@ int coop_hftext_encode(coop_model *m, coop_pool *p, const int32_t *ids, int n, f
                     k++;
                 }
         }
-        hf_forward(w, p, a, pos, out + (size_t)s0 * w->E);
+        if (hf_forward(w, p, a, pos, out + (size_t)s0 * w->E)) goto out;
     }
     rc = 0;
 out:
@@ -3879,7 +3794,7 @@ int coop_hftext_forward_embeds(coop_model *m, coop_pool *p, const float *x, cons
         if (w->pad + len[s] >= w->P) { coop_set_error("%s: %d tokens exceed hf_max_positions %d", m->path, len[s], w->P); goto out; }
     }
     coop_arena *ar = cache ? &cache->arena : &w->work;
-    hf_act *a = hf_alloc(ar, w, len, n, T, hf_threads(p));
+    hf_act *a = hf_alloc(ar, w, len, n, T);
     if (cache) cache->impl = a;
     if (!a || !(pos = (int *)coop_malloc(sizeof(int) * (size_t)(a->N + 1)))) goto out;
     for (int s = 0; s < n; s++)
@@ -3887,7 +3802,7 @@ int coop_hftext_forward_embeds(coop_model *m, coop_pool *p, const float *x, cons
             memcpy(a->x + (size_t)(a->off[s] + t) * w->D, x + ((size_t)s * T + t) * w->D, sizeof(float) * (size_t)w->D);
             pos[a->off[s] + t] = w->pad + 1 + t;
         }
-    hf_forward(w, p, a, pos, out);
+    if (hf_forward(w, p, a, pos, out)) goto out;
     rc = 0;
 out:
     coop_free(len);
@@ -3903,7 +3818,7 @@ int coop_hftext_backward_embeds(coop_model *m, coop_pool *p, coop_text_cache *ca
     hf_act *a = cache ? (hf_act *)cache->impl : NULL;
     if (!a) { coop_set_error("%s: text backward without a cached forward", m->path); return -1; }
     /* the final hidden state a->x is not needed by backward: it holds the packed gradient */
-    hf_backward(w, p, a, dout, a->x);
+    if (hf_backward(w, p, a, dout, a->x)) return -1;
     memset(dx, 0, sizeof(float) * (size_t)a->n * a->T * w->D);
     for (int s = 0; s < a->n; s++)
         memcpy(dx + (size_t)s * a->T * w->D, a->x + (size_t)a->off[s] * w->D, sizeof(float) * (size_t)a->len[s] * w->D);
