@@ -74,6 +74,29 @@ int main(void) {
         for (int k = 0; k < P * D; k++) { want5[k] += want_dx[(size_t)i * T * D + k]; want5[(size_t)i * T * D + k] = 0; }
     tu_compare("shared prefix backward vs autograd (prefix summed)", dx5, want5, (int64_t)ne * T * D, 0, 1e-4, 0.99999);
 
+    /* ---- every matmul kernel this CPU has, and the portable C one, gives the reference ---- */
+    {
+        static const char *kern[] = {"avx512", "avx2", "portable"};
+        float *imgk = (float *)malloc(sizeof(float) * ni * E), *outk = (float *)malloc(sizeof(float) * ne * E);
+        float *dxk = (float *)malloc(sizeof(float) * ne * T * D);
+        char what[96];
+        for (int k = 0; k < 3; k++) {
+            coop_gemm_force_kernel(kern[k]);
+            if (strcmp(coop_gemm_kernel_name(), kern[k])) { printf("  (%s kernel: not on this CPU)\n", kern[k]); continue; }
+            coop_encode_image(m, p2, px, ni, imgk);
+            snprintf(what, sizeof what, "%s kernel: ViT image features", kern[k]);
+            tu_compare(what, imgk, want_img, (int64_t)ni * E, E, 1e-4, 0.99999);
+            tu_check(coop_text_forward_embeds(m, p2, x, eot, ne, T, P, outk, cache) == 0 &&
+                     coop_text_backward_embeds(m, p2, cache, dout, dxk) == 0, "text forward + backward run");
+            snprintf(what, sizeof what, "%s kernel: text features (shared prefix)", kern[k]);
+            tu_compare(what, outk, want_out, (int64_t)ne * E, E, 1e-4, 0.99999);
+            snprintf(what, sizeof what, "%s kernel: d features / d embeds", kern[k]);
+            tu_compare(what, dxk, want5, (int64_t)ne * T * D, 0, 1e-4, 0.99999);
+        }
+        coop_gemm_force_kernel(NULL);
+        free(imgk); free(outk); free(dxk);
+    }
+
     /* ---- finite differences of L = sum(out * dout) on a few coordinates ---- */
     {
         double maxg = 0, maxerr = 0;
