@@ -43,7 +43,8 @@ B = 10
 STEPS, LR, MOM, WD = 10, 0.05, 0.9, 5e-4
 
 
-def make_weights(g):
+def make_weights(g, W=W, LAYERS=LAYERS, MLP=MLP, E=E):
+    """Text tower weights (OpenCLIP names); the sizes default to this file's tiny model."""
     t = {}
     n = lambda *s, std=0.02: torch.randn(*s, generator=g) * std  # noqa: E731
     t["token_embedding.weight"] = n(V, W)
@@ -69,9 +70,13 @@ def make_weights(g):
     return t
 
 
-def text_tower(t, x, eot):
-    """OpenCLIP TextTransformer from input embeddings. x: [C, L, W] (before pos), eot: [C]."""
-    C, T, _ = x.shape
+def text_tower(t, x, eot, heads=HEADS, act="gelu"):
+    """OpenCLIP TextTransformer from input embeddings. x: [C, L, W] (before pos), eot: [C].
+    act: "gelu" (nn.GELU) or "quick_gelu" (x * sigmoid(1.702 x), OpenAI's models)."""
+    C, T, W = x.shape
+    HEADS = heads
+    LAYERS = sum(1 for k in t if k.startswith("transformer.resblocks.") and k.endswith(".ln_1.weight"))
+    gelu = torch.nn.functional.gelu if act == "gelu" else (lambda h: h * torch.sigmoid(1.702 * h))
     x = x + t["positional_embedding"][:T]
     mask = torch.full((T, T), float("-inf")).triu(1)
     hd = W // HEADS
@@ -84,7 +89,7 @@ def text_tower(t, x, eot):
         a = a.transpose(1, 2).reshape(C, T, W)
         x = x + a @ t[p + "attn.out_proj.weight"].T + t[p + "attn.out_proj.bias"]
         h = torch.nn.functional.layer_norm(x, (W,), t[p + "ln_2.weight"], t[p + "ln_2.bias"], 1e-5)
-        h = torch.nn.functional.gelu(h @ t[p + "mlp.c_fc.weight"].T + t[p + "mlp.c_fc.bias"])
+        h = gelu(h @ t[p + "mlp.c_fc.weight"].T + t[p + "mlp.c_fc.bias"])
         x = x + h @ t[p + "mlp.c_proj.weight"].T + t[p + "mlp.c_proj.bias"]
     x = torch.nn.functional.layer_norm(x, (W,), t["ln_final.weight"], t["ln_final.bias"], 1e-5)
     return x[torch.arange(C), eot] @ t["text_projection"]
@@ -105,7 +110,8 @@ class PromptLearner:
                 ctx = ctx.unsqueeze(0).repeat(len(classnames), 1, 1)
             prefix_text = ctx_init
         else:
-            shape = (len(classnames), n_ctx, W) if csc else (n_ctx, W)
+            w = emb.shape[1]
+            shape = (len(classnames), n_ctx, w) if csc else (n_ctx, w)
             ctx = torch.randn(*shape, generator=g) * 0.02
             prefix_text = " ".join(["X"] * n_ctx)
         names = [c.replace("_", " ") for c in classnames]
@@ -135,8 +141,8 @@ class PromptLearner:
         return torch.cat(rows, dim=0)
 
 
-def loss_of(t, pl, img, labels):
-    txt = text_tower(t, pl.prompts(), pl.eot)
+def loss_of(t, pl, img, labels, heads=HEADS, act="gelu"):
+    txt = text_tower(t, pl.prompts(), pl.eot, heads, act)
     i = img / img.norm(dim=-1, keepdim=True)
     tn = txt / txt.norm(dim=-1, keepdim=True)
     logits = t["logit_scale"].exp() * i @ tn.T
