@@ -7520,7 +7520,7 @@ int coop_trainer_loss(coop_trainer *t, const float *img, const int *labels, int 
     for (int c = 0; c < C; c++) {
         double s = 0;
         for (int k = 0; k < E; k++) s += (double)t->txt[(size_t)c * E + k] * t->txt[(size_t)c * E + k];
-        inv[c] = 1.0 / sqrt(s);
+        inv[c] = s > 0 ? 1.0 / sqrt(s) : 0.0;   /* an all-zero feature stays zero, as on the image side */
         for (int k = 0; k < E; k++) tn[(size_t)c * E + k] = t->txt[(size_t)c * E + k] * inv[c];
     }
     for (int b = 0; b < B; b++) {
