@@ -7331,10 +7331,26 @@ coop_trainer *coop_trainer_new(coop_model *m, coop_pool *p, const char *const *c
     } else {
         if (o->n_ctx < 1 || o->n_ctx > L - 3) { coop_free(tmp); coop_set_error("n_ctx %d outside [1, %d]", o->n_ctx, L - 3); goto fail; }
         t->n_ctx = o->n_ctx;
-        prefix = (char *)malloc((size_t)t->n_ctx * 2 + 1);
+        /* CoOp's placeholder text "X X ... X" must give exactly one token per context vector, or
+           placeholder pieces would stay in the prompt (a GPT-2 BPE without a " X" token splits it
+           into " " + "X"). The placeholder rows are replaced by the context, so any word that is
+           one token in this vocabulary will do: "X" first (CoOp's), then a few common ones. */
+        static const char *const ph[] = {"X", "x", "a", "A", "the"};
+        int k = 0;
+        prefix = (char *)malloc((size_t)t->n_ctx * 4 + 1);
         if (!prefix) { coop_free(tmp); coop_set_error("out of memory"); goto fail; }
-        for (int j = 0; j < t->n_ctx; j++) { prefix[2 * j] = 'X'; prefix[2 * j + 1] = ' '; }
-        prefix[2 * t->n_ctx - 1] = 0;
+        for (; k < (int)(sizeof ph / sizeof ph[0]); k++) {
+            size_t at = 0, wl = strlen(ph[k]);
+            for (int j = 0; j < t->n_ctx; j++) { if (j) prefix[at++] = ' '; memcpy(prefix + at, ph[k], wl); at += wl; }
+            prefix[at] = 0;
+            int e = coopt_tok(m, prefix, tmp);
+            if (e < 0) { free(prefix); coop_free(tmp); goto fail; }
+            if (e - 1 == t->n_ctx) break;
+        }
+        if (k == (int)(sizeof ph / sizeof ph[0])) {
+            coop_set_error("%s: no placeholder word is a single token in this vocabulary; give the context words (ctx_init)", coop_model_path(m));
+            free(prefix); coop_free(tmp); goto fail;
+        }
     }
     if (t->n_ctx < 1) { coop_set_error("ctx_init \"%s\" has no tokens", o->ctx_init); free(prefix); coop_free(tmp); goto fail; }
     const int M = t->n_ctx;
@@ -7343,7 +7359,7 @@ coop_trainer *coop_trainer_new(coop_model *m, coop_pool *p, const char *const *c
     t->grad = (float *)coop_calloc(sizeof(float) * (size_t)t->nctx_vals);
     t->mom = (float *)coop_calloc(sizeof(float) * (size_t)t->nctx_vals);
     t->ids = (int32_t *)coop_malloc(sizeof(int32_t) * (size_t)ncls * L);
-    t->eot = (int *)coop_malloc(sizeof(int) * (size_t)ncls);
+    t->eot = (int *)coop_calloc(sizeof(int) * (size_t)ncls);   /* 0 = class not (yet) tokenised: the check after the loop reads it */
     t->names = (char **)calloc((size_t)ncls, sizeof(char *));
     if (!t->ctx || !t->grad || !t->mom || !t->ids || !t->eot || !t->names) { free(prefix); coop_free(tmp); goto fail; }
     if (o->ctx_init && o->ctx_init[0]) {
