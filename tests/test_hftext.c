@@ -5,7 +5,10 @@
    - features through the CoOp path (word embeddings -> coop_hftext_forward_embeds) equal the ids path;
    - inputs_embeds path (random pad rows in the reference): out and dx = d(sum(dout*out))/dx;
    - finite differences of the same loss against dx;
-   models: roberta (BPE, mean, mlp), xlm-r (unigram, mean, linear), cls pooler with dense + tanh. */
+   models: roberta (BPE, mean, mlp), xlm-r (unigram, mean, linear), cls pooler with dense + tanh.
+   CoOp on hf_roberta against tests/ref/ref_coop_hf.py (fixtures in tests/fixtures/coop_hf/): prompt
+   ids and embeddings, class features, d loss / d ctx at step 0, a 10-step SGD trajectory and finite
+   differences of the trainer's loss, for shared / class-specific context and end / middle / front. */
 #define COOP_IMPLEMENTATION
 #include "coop.h"
 #include "tests/testutil.h"
@@ -163,11 +166,212 @@ static void bad_proj(void) {
     coop_free(d);
 }
 
+/* ---- CoOp on the HF tower (tests/ref/ref_coop_hf.py) ----------------------------------------
+   The context words are "a photo of a" (M = 4) in the reference's cases (init_end starts from
+   their embeddings; the others load a random context); hf_coop_placeholder checks the default
+   placeholder path against shared_end. */
+#define FC "tests/fixtures/coop_hf/"
+typedef struct { const char *name; int csc, ctp; const char *words; } hf_case;
+static const float HF_LR = 0.002f;   /* the reference's constant lr (CoOp's base lr) */
+
+static float *load_fc(const char *cs, const char *what, int64_t *numel) {
+    char path[256];
+    snprintf(path, sizeof path, FC "%s_%s.npy", cs, what);
+    return tu_load_f32(path, numel, NULL, NULL);
+}
+
+/* the case's trainer (SGD momentum 0.9, wd 5e-4); load: start from the reference's <case>_init.npy */
+static coop_trainer *hf_trainer(coop_model *m, coop_pool *p, const char *const *cls, int ncls, const hf_case *c, int load) {
+    coop_trainer_opts o;
+    coop_trainer_opts_default(&o);
+    o.csc = c->csc; o.ctp = c->ctp; o.ctx_init = c->words;
+    o.momentum = 0.9f; o.weight_decay = 5e-4f;
+    coop_trainer *t = coop_trainer_new(m, p, cls, ncls, &o);
+    char path[256];
+    snprintf(path, sizeof path, FC "%s_init.npy", c->name);
+    if (t && load && coop_trainer_load_ctx(t, path)) { printf("    %s\n", coop_last_error()); coop_trainer_free(t); t = NULL; }
+    return t;
+}
+
+static void hf_coop_case(coop_model *m, coop_pool *p, const char *const *cls, int ncls, const hf_case *c,
+                         const float *img, const int *labels, int B) {
+    char path[256], what[200];
+    const int E = coop_model_config(m)->embed_dim, L = coop_model_config(m)->context_length;
+    coop_trainer *t = hf_trainer(m, p, cls, ncls, c, 0);
+    snprintf(what, sizeof what, "%s: trainer built", c->name);
+    if (!tu_check(t != NULL, what)) { printf("    %s\n", coop_last_error()); return; }
+    int nd, T;
+    int64_t sh[3], n;
+    float *ctx = coop_trainer_ctx(t, &nd, sh);
+    int64_t nctx = nd == 3 ? sh[0] * sh[1] * sh[2] : sh[0] * sh[1], D = sh[nd - 1];
+    float *init = load_fc(c->name, "init", &n);
+    snprintf(what, sizeof what, "%s: ctx shape [%s%lld, %lld]", c->name, c->csc ? "ncls, " : "", (long long)sh[nd - 2], (long long)D);
+    tu_check(n == nctx, what);
+    if (!strcmp(c->name, "init_end")) {
+        snprintf(what, sizeof what, "%s: word-init ctx = embeddings of \"%s\"", c->name, c->words);
+        tu_compare(what, ctx, init, n, D, 0, 1);
+    }
+    snprintf(path, sizeof path, FC "%s_init.npy", c->name);
+    snprintf(what, sizeof what, "%s: reference's initial context loaded", c->name);
+    if (!tu_check(coop_trainer_load_ctx(t, path) == 0, what)) { printf("    %s\n", coop_last_error()); coop_free(init); coop_trainer_free(t); return; }
+    /* prompts: ids from the model's tokenizer vs the Python BPE reference; embeddings */
+    const int32_t *ids;
+    coop_trainer_prompts(t, &ids, NULL, &T);
+    snprintf(path, sizeof path, FC "%s_ids.npy", c->name);
+    int32_t *wid = tu_load_i32(path, &n, NULL, NULL);
+    snprintf(what, sizeof what, "%s: prompt token ids equal (%d x %d)", c->name, ncls, L);
+    tu_check(n == (int64_t)ncls * L && !memcmp(ids, wid, sizeof(int32_t) * (size_t)n), what);
+    coop_free(wid);
+    float *wx = load_fc(c->name, "x", &n), *x = (float *)malloc(sizeof(float) * (size_t)ncls * T * D);
+    snprintf(what, sizeof what, "%s: prompt length T = %d (max </s> index + 1) as the reference's", c->name, T);
+    if (tu_check(n == (int64_t)ncls * T * D, what)) {
+        coop_trainer_prompt_embeds(t, x);
+        snprintf(what, sizeof what, "%s: prompt embeddings [%d, %d, %lld]", c->name, ncls, T, (long long)D);
+        tu_compare(what, x, wx, n, D, 0, 1);
+    }
+    free(x); coop_free(wx);
+    /* class text features at step 0 (normalised) */
+    float *wt = load_fc(c->name, "txt", NULL), *head = (float *)malloc(sizeof(float) * (size_t)ncls * E);
+    for (int k = 0; k < ncls; k++) {
+        double s = 0;
+        for (int e = 0; e < E; e++) s += (double)wt[k * E + e] * wt[k * E + e];
+        for (int e = 0; e < E; e++) wt[k * E + e] = (float)(wt[k * E + e] / sqrt(s));
+    }
+    if (coop_trainer_head(t, head)) printf("    %s\n", coop_last_error());
+    snprintf(what, sizeof what, "%s: class text features (normalised)", c->name);
+    tu_compare(what, head, wt, (int64_t)ncls * E, E, 1e-4, 0.99999);
+    free(head); coop_free(wt);
+    /* step-0 loss and gradient */
+    float loss = 0, *grad = (float *)calloc((size_t)nctx, sizeof(float)), *wl = load_fc(c->name, "loss", NULL);
+    if (coop_trainer_loss(t, img, labels, B, &loss, grad, NULL)) printf("    %s\n", coop_last_error());
+    snprintf(what, sizeof what, "%s: step-0 loss %.6f (ref %.6f)", c->name, loss, wl[0]);
+    tu_compare(what, &loss, wl, 1, 1, 1e-5, 0);
+    float *wg = load_fc(c->name, "grad", NULL);
+    snprintf(what, sizeof what, "%s: d loss / d ctx", c->name);
+    tu_compare(what, grad, wg, nctx, D, 1e-4, 0.99999);
+    coop_free(wg);
+    /* 10 full-batch SGD steps (lr 0.002, momentum 0.9, wd 5e-4) */
+    float got[11];
+    for (int s = 0; s < 10; s++)
+        if (coop_trainer_step(t, img, labels, B, HF_LR, &got[s], NULL)) printf("    %s\n", coop_last_error());
+    coop_trainer_loss(t, img, labels, B, &got[10], NULL, NULL);
+    snprintf(what, sizeof what, "%s: 10-step loss trajectory (%.4f -> %.4f)", c->name, got[0], got[10]);
+    tu_compare(what, got, wl, 11, 0, 1e-4, 0);
+    float *wc = load_fc(c->name, "ctx10", NULL);
+    snprintf(what, sizeof what, "%s: ctx after 10 steps", c->name);
+    tu_compare(what, ctx, wc, nctx, D, 1e-4, 0.99999);
+    /* at lr 0.002 the context moves little: compare the move itself too */
+    float *mv = (float *)malloc(sizeof(float) * (size_t)nctx), *wmv = (float *)malloc(sizeof(float) * (size_t)nctx);
+    for (int64_t i = 0; i < nctx; i++) { mv[i] = ctx[i] - init[i]; wmv[i] = wc[i] - init[i]; }
+    snprintf(what, sizeof what, "%s: ctx10 - init (the 10 updates)", c->name);
+    tu_compare(what, mv, wmv, nctx, D, 1e-3, 0.99999);
+    free(mv); free(wmv); coop_free(wc); coop_free(wl); free(grad); coop_free(init);
+    coop_trainer_free(t);
+}
+
+/* central differences of the trainer's loss on a few context coordinates */
+static void hf_coop_fd(coop_model *m, coop_pool *p, const char *const *cls, int ncls, const hf_case *c,
+                       const float *img, const int *labels, int B) {
+    coop_trainer *t = hf_trainer(m, p, cls, ncls, c, 1);
+    if (!t) { tu_check(0, "fd: trainer"); return; }
+    int nd;
+    int64_t sh[3];
+    float *ctx = coop_trainer_ctx(t, &nd, sh);
+    int64_t nctx = nd == 3 ? sh[0] * sh[1] * sh[2] : sh[0] * sh[1];
+    float loss, *grad = (float *)calloc((size_t)nctx, sizeof(float)), num[8], ana[8];
+    if (coop_trainer_loss(t, img, labels, B, &loss, grad, NULL)) printf("    %s\n", coop_last_error());
+    const float h = 1e-2f;
+    for (int k = 0; k < 8; k++) {
+        int64_t i = (k * 7919 + 13) % nctx;
+        float save = ctx[i], lp, lm;
+        ctx[i] = save + h; coop_trainer_loss(t, img, labels, B, &lp, NULL, NULL);
+        ctx[i] = save - h; coop_trainer_loss(t, img, labels, B, &lm, NULL, NULL);
+        ctx[i] = save;
+        num[k] = (float)(((double)lp - lm) / ((double)(save + h) - (double)(save - h)));
+        ana[k] = grad[i];
+    }
+    char what[160];
+    snprintf(what, sizeof what, "%s: finite differences vs analytic gradient (8 coords, h=%g)", c->name, h);
+    tu_compare(what, ana, num, 8, 0, 2e-3, 0.9999);
+    free(grad);
+    coop_trainer_free(t);
+}
+
+/* The default context (no words): CoOp's placeholder text "X X X X" is not M tokens in the tiny
+   vocabulary, so the trainer picks another single-token placeholder. The placeholder rows are
+   replaced by the context, so loss and gradient equal those of the shared_end case. */
+static void hf_coop_placeholder(coop_model *m, coop_pool *p, const char *const *cls, int ncls,
+                                const float *img, const int *labels, int B) {
+    coop_trainer_opts o;
+    coop_trainer_opts_default(&o);
+    o.n_ctx = 4; o.momentum = 0.9f; o.weight_decay = 5e-4f;
+    coop_trainer *t = coop_trainer_new(m, p, cls, ncls, &o);
+    if (!tu_check(t != NULL, "n_ctx 4, no words: trainer built (single-token placeholder found)")) { printf("    %s\n", coop_last_error()); return; }
+    const int L = coop_model_config(m)->context_length;
+    const int *eot;
+    int64_t n, nctx = 0;
+    coop_trainer_prompts(t, NULL, &eot, NULL);
+    int32_t *wid = tu_load_i32(FC "shared_end_ids.npy", &n, NULL, NULL);
+    int same = n == (int64_t)ncls * L;
+    for (int c = 0; same && c < ncls; c++) same = wid[(size_t)c * L + eot[c]] == 2 && (eot[c] + 1 == L || wid[(size_t)c * L + eot[c] + 1] == 1);
+    tu_check(same, "n_ctx 4, no words: every prompt ends where the reference's does (no placeholder pieces left)");
+    coop_free(wid);
+    if (coop_trainer_load_ctx(t, FC "shared_end_init.npy")) printf("    %s\n", coop_last_error());
+    int nd;
+    int64_t sh[3];
+    coop_trainer_ctx(t, &nd, sh);
+    nctx = sh[0] * sh[1];
+    float loss = 0, *grad = (float *)calloc((size_t)nctx, sizeof(float)), *wl = load_fc("shared_end", "loss", NULL), *wg = load_fc("shared_end", "grad", NULL);
+    if (coop_trainer_loss(t, img, labels, B, &loss, grad, NULL)) printf("    %s\n", coop_last_error());
+    char what[160];
+    snprintf(what, sizeof what, "n_ctx 4, no words: step-0 loss %.6f (ref %.6f)", loss, wl[0]);
+    tu_compare(what, &loss, wl, 1, 1, 1e-5, 0);
+    tu_compare("n_ctx 4, no words: d loss / d ctx", grad, wg, nctx, sh[1], 1e-4, 0.99999);
+    free(grad); coop_free(wl); coop_free(wg);
+    coop_trainer_free(t);
+}
+
+static void hf_coop(coop_pool *pool) {
+    printf("coop on hf_roberta\n");
+    coop_model *m = coop_model_load(FX "hf_roberta.coop");
+    if (!tu_check(m != NULL, "model loads")) { printf("    %s\n", coop_last_error()); return; }
+    /* class names, one per line (UTF-8, '_' kept as the reference passed them) */
+    size_t len;
+    char *text = coop_read_file(FC "classnames.txt", &len), *cls[16];
+    int ncls = 0;
+    for (char *s = text; s && *s && ncls < 16;) {
+        char *e = strchr(s, '\n');
+        if (e) *e = 0;
+        if (*s) cls[ncls++] = s;
+        s = e ? e + 1 : s + strlen(s);
+    }
+    int64_t n;
+    float *img = tu_load_f32(FC "img.npy", NULL, NULL, NULL);
+    int32_t *lab32 = tu_load_i32(FC "labels.npy", &n, NULL, NULL);
+    int B = (int)n, labels[64];
+    for (int i = 0; i < B && i < 64; i++) labels[i] = lab32[i];
+    if (tu_check(text && ncls == 5 && B <= 64, "coop_hf fixtures: 5 class names, labels")) {
+        static const hf_case cases[] = {
+            {"init_end", 0, COOP_CTP_END, "a photo of a"}, {"shared_end", 0, COOP_CTP_END, "a_photo of a"},
+            {"csc_end", 1, COOP_CTP_END, "a photo of a"}, {"shared_middle", 0, COOP_CTP_MIDDLE, "a photo of a"},
+            {"csc_front", 1, COOP_CTP_FRONT, "a photo of a"},
+        };
+        const char *const *cn = (const char *const *)cls;
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) hf_coop_case(m, pool, cn, ncls, &cases[i], img, labels, B);
+        hf_coop_fd(m, pool, cn, ncls, &cases[1], img, labels, B);
+        hf_coop_fd(m, pool, cn, ncls, &cases[2], img, labels, B);
+        hf_coop_placeholder(m, pool, cn, ncls, img, labels, B);
+    }
+    coop_free(text); coop_free(img); coop_free(lab32);
+    coop_model_free(m);
+}
+
 int main(void) {
     coop_pool *pool = coop_pool_create(2);
     run_model("hf_roberta", COOP_TOK_GPT2_BPE, pool);
     run_model("hf_xlmr", COOP_TOK_UNIGRAM, pool);
     run_model("hf_cls", COOP_TOK_GPT2_BPE, pool);
+    hf_coop(pool);
     bad_proj();
     coop_pool_free(pool);
     return tu_done("test_hftext");
