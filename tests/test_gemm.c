@@ -157,6 +157,64 @@ static void pool_tests(void) {
     coop_pool_free(p);
 }
 
+/* the activations (forward and derivative) against double precision, with each kernel's
+   implementation (AVX-512: own exp / erfc; others: libm), over [-30, 30] and a few extremes */
+static void act_tests(void) {
+    static const char *kern[] = {"avx512", "avx2", "portable"};
+    enum { N = 60001 };
+    float *x = (float *)malloc(sizeof(float) * (N + 8)), *y = (float *)malloc(sizeof(float) * (N + 8));
+    float *pre = (float *)malloc(sizeof(float) * (N + 8)), *d = (float *)malloc(sizeof(float) * (N + 8));
+    const float extra[8] = {0.0f, -0.0f, 1e-30f, -1e-30f, 100.0f, -100.0f, 1e30f, -1e30f};
+    for (int i = 0; i < N; i++) x[i] = -30.0f + 60.0f * (float)i / (N - 1);
+    memcpy(x + N, extra, sizeof extra);
+    const int n = N + 8;
+    for (int k = 0; k < 3; k++) {
+        coop_gemm_force_kernel(kern[k]);
+        if (strcmp(coop_gemm_kernel_name(), kern[k])) continue;
+        for (int act = 0; act < 2; act++) {
+            double ef = 0, eb = 0, af = 0, ab = 0;   /* relative where |value| >= 1e-3; absolute */
+            int finite = 1;
+            memcpy(y, x, sizeof(float) * n);
+            act_forward(y, pre, (size_t)n, act);
+            for (int i = 0; i < n; i++) d[i] = 1.0f;
+            act_backward(d, pre, (size_t)n, act);
+            for (int i = 0; i < n; i++) {
+                double v = x[i], f, g;
+                if (act == COOP_ACT_QUICK_GELU) {
+                    double sg = 1.0 / (1.0 + exp(-1.702 * v));
+                    f = v * sg; g = sg * (1.0 + 1.702 * v * (1.0 - sg));
+                } else {
+                    f = 0.5 * v * erfc(-v / sqrt(2.0));
+                    g = 0.5 * erfc(-v / sqrt(2.0)) + v * exp(-0.5 * v * v) / sqrt(2.0 * 3.14159265358979323846);
+                }
+                finite = finite && isfinite(y[i]) && isfinite(d[i]) && pre[i] == x[i];
+                if (fabs(v) > 1e20) continue;   /* +-1e30: finite is all that is asked */
+                /* near its zeros a value is a difference of O(1) terms: there the absolute error
+                   is what float can promise (libm's 1 + erff(x) cancels for x << 0 too) */
+                double a1 = fabs(y[i] - f), a2 = fabs(d[i] - g);
+                if (a1 > af) af = a1;
+                if (a2 > ab) ab = a2;
+                if (fabs(f) >= 1e-3 && a1 / fabs(f) > ef) ef = a1 / fabs(f);
+                if (fabs(g) >= 1e-3 && a2 / fabs(g) > eb) eb = a2 / fabs(g);
+            }
+            char line[200];
+            snprintf(line, sizeof line, "%s kernel, %s: forward rel %.2g abs %.2g, derivative rel %.2g abs %.2g, all finite",
+                     kern[k], act == COOP_ACT_QUICK_GELU ? "QuickGELU" : "GELU", ef, af, eb, ab);
+            tu_check(finite && ef < 1e-4 && eb < 1e-4 && af < 2e-6 && ab < 2e-6, line);
+        }
+        /* the split into rows must not change any value (the tail goes through a mask) */
+        memcpy(y, x, sizeof(float) * n);
+        act_forward(y, NULL, (size_t)n, COOP_ACT_GELU);
+        memcpy(d, x, sizeof(float) * n);
+        for (int i = 0; i < n; i += 7) act_forward(d + i, NULL, (size_t)(n - i < 7 ? n - i : 7), COOP_ACT_GELU);
+        char line[120];
+        snprintf(line, sizeof line, "%s kernel: activations in pieces of 7 == in one piece (bit-identical)", kern[k]);
+        tu_check(!memcmp(y, d, sizeof(float) * n), line);
+    }
+    coop_gemm_force_kernel(NULL);
+    free(x); free(y); free(pre); free(d);
+}
+
 int main(void) {
     static const int shapes[][3] = {   /* M, N, K */
         /* short (column tasks) */
@@ -203,6 +261,7 @@ int main(void) {
         free(A); free(B); free(C); free(R);
     }
     pool_tests();
+    act_tests();
     printf("  default kernel: %s\n", coop_gemm_kernel_name());
     coop_pool_free(pools[0]);
     coop_pool_free(pools[1]);
