@@ -1,13 +1,16 @@
 # coop.h -- plain GNU make. `make` builds every program into build/, `make test` runs the tests.
 # SAN=1 builds an ASan+UBSan variant into build-san/.  CC=clang works too.
+# `make cxx` checks that coop.h (implementation included) also compiles as C++ (CXX=clang++ works).
 CC      ?= cc
 CFLAGS  ?= -std=c11 -O2 -march=native -g
+CXXFLAGS ?= -std=c++11 -O2 -march=native -g
 WARN    := -Wall -Wextra -Werror
 LDLIBS  := -lm -lpthread
 BUILD   := build
 ifeq ($(SAN),1)
   BUILD  := build-san
   CFLAGS := -std=c11 -O1 -g -march=native -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  CXXFLAGS := -std=c++11 -O1 -g -march=native -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 
 PROGS := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c)) \
@@ -23,6 +26,8 @@ $(BUILD)/%: examples/%.c $(HDRS) | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) -I. $< -o $@ $(LDLIBS)
 $(BUILD)/%: tests/%.c $(HDRS) | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) -I. $< -o $@ $(LDLIBS)
+$(BUILD)/cxx_check: tests/cxx_check.cc $(HDRS) | $(BUILD)
+	$(CXX) $(CXXFLAGS) $(WARN) -I. $< -o $@ $(LDLIBS)
 $(BUILD):
 	mkdir -p $@
 
@@ -32,7 +37,9 @@ test: all
 demo: all
 	BUILD=$(BUILD) sh examples/demo.sh
 
+cxx: $(BUILD)/cxx_check
+
 clean:
 	rm -rf build build-san
 
-.PHONY: all test demo clean
+.PHONY: all test demo cxx clean

@@ -474,7 +474,7 @@ uint64_t coop_rng_u64(coop_rng *r) {
     return res;
 }
 
-double coop_rng_uniform(coop_rng *r) { return (double)(coop_rng_u64(r) >> 11) * 0x1.0p-53; }
+double coop_rng_uniform(coop_rng *r) { return (double)(coop_rng_u64(r) >> 11) * (1.0 / 9007199254740992.0); }   /* 2^-53 */
 
 double coop_rng_normal(coop_rng *r) {
     /* Box-Muller; one of the pair is dropped so the stream stays stateless */
@@ -498,7 +498,7 @@ float coop_f16_to_f32(uint16_t h) {
     uint32_t s = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ff;
     if (e == 0x1f) return coop__bitsf(s | 0x7f800000u | (m << 13));   /* inf / nan */
     if (e == 0) {                                                       /* zero / subnormal */
-        float v = (float)m * 0x1.0p-24f;
+        float v = (float)m * (1.0f / 16777216.0f);                     /* 2^-24 */
         return s ? -v : v;
     }
     return coop__bitsf(s | ((e + 112) << 23) | (m << 13));
@@ -509,7 +509,7 @@ uint16_t coop_f32_to_f16(float f) {
     if (a >= 0x7f800000u) return (uint16_t)(s | 0x7c00 | (a > 0x7f800000u ? 0x200 : 0));
     if (a >= 0x477ff000u) return (uint16_t)(s | 0x7c00);                /* rounds to inf */
     if (a < 0x38800000u) {                                              /* subnormal half */
-        float v = coop__bitsf(a) * 0x1.0p24f;                           /* exact in float */
+        float v = coop__bitsf(a) * 16777216.0f;                         /* 2^24, exact in float */
         return (uint16_t)(s | (uint32_t)lrintf(v));                      /* rint = nearest even */
     }
     uint32_t r = a + 0xfff + ((a >> 13) & 1);                           /* nearest even */
@@ -732,10 +732,16 @@ int coop_utf8_valid(const char *s, size_t n) {
    buffers are released with free()). */
 #if !defined(STBI_INCLUDE_STB_IMAGE_H)
 #if defined(COOP_NO_STB_IMAGE)
+#ifdef __cplusplus
+extern "C" {   /* stb_image.h declares its API extern "C" */
+#endif
 unsigned char *stbi_load_from_memory(const unsigned char *buffer, int len, int *x, int *y, int *comp, int req_comp);
 int stbi_info_from_memory(const unsigned char *buffer, int len, int *x, int *y, int *comp);
 const char *stbi_failure_reason(void);
 char *stbi_zlib_decode_noheader_malloc(const char *buffer, int len, int *outlen);
+#ifdef __cplusplus
+}
+#endif
 #else
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
@@ -971,7 +977,17 @@ void coop_pool_run(coop_pool *p, int ntasks, coop_task_fn fn, void *ctx) {
    shapes, ~70% for batch-1 ViT (M = 50, where packing B is a larger share). */
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define GEMM_X86 1
+#if defined(__cplusplus) && defined(__GNUC__) && !defined(__clang__)
+/* g++ 12 (a GCC bug, C++ only) flags the self-init '__m512 __Y = __Y;' of _mm512_undefined_ps
+   as (maybe-)uninitialized in every inlined intrinsic; silenced for the header's lines only */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
+#else
+#include <immintrin.h>
+#endif
 #else
 #define GEMM_X86 0
 #endif
@@ -1886,7 +1902,7 @@ struct coop_model_writer {
 };
 
 static int coop__pad_to(FILE *f, uint64_t *off, uint64_t align) {
-    static const unsigned char zero[64];
+    static const unsigned char zero[64] = {0};
     size_t pad = (size_t)((align - *off % align) % align);
     if (pad && fwrite(zero, 1, pad, f) != pad) return -1;
     *off += pad;
@@ -3506,6 +3522,7 @@ static hf_model *hf_get(coop_model *m) {
                        c->text_layers, c->text_heads, c->text_mlp);
         return NULL;
     }
+    int D = 0, F = 0;   /* before the first goto fail (C++) */
     w = (hf_model *)coop_calloc(sizeof *w);
     if (!w) return NULL;
     w->D = c->text_width; w->L = c->text_layers; w->H = c->text_heads; w->F = c->text_mlp;
@@ -3521,7 +3538,7 @@ static hf_model *hf_get(coop_model *m) {
     if (w->proj == HF_PROJ_NONE && w->D != w->E) { coop_set_error("%s: hf_proj none needs text_width == embed_dim", m->path); goto fail; }
     w->Hp = c->hf_proj_hidden > 0 ? c->hf_proj_hidden : (w->D + w->E) / 2;
     if (w->P < w->pad + 2) { coop_set_error("%s: hf_max_positions %d too small for pad id %d", m->path, w->P, w->pad); goto fail; }
-    int D = w->D, F = w->F;
+    D = w->D; F = w->F;
 #define HF_T(dst, name, a, b) if (!((dst) = hf_t(m, name, a, b))) goto fail
     HF_T(w->word, "text.transformer.embeddings.word_embeddings.weight", w->V, D);
     HF_T(w->pos, "text.transformer.embeddings.position_embeddings.weight", w->P, D);
@@ -3864,14 +3881,16 @@ int coop_hftext_forward_embeds(coop_model *m, coop_pool *p, const float *x, cons
     (void)n_shared;   /* bidirectional attention: nothing is shared between prompts */
     if (!w) return -1;
     int *len = (int *)coop_malloc(sizeof(int) * (size_t)n), *pos = NULL, rc = -1;
+    coop_arena *ar = NULL;
+    hf_act *a = NULL;
     if (!len) return -1;
     for (int s = 0; s < n; s++) {
         if (eot[s] < 0 || eot[s] >= T) { coop_set_error("%s: eot %d outside [0,%d)", m->path, eot[s], T); goto out; }
         len[s] = eot[s] + 1;
         if (w->pad + len[s] >= w->P) { coop_set_error("%s: %d tokens exceed hf_max_positions %d", m->path, len[s], w->P); goto out; }
     }
-    coop_arena *ar = cache ? &cache->arena : &w->work;
-    hf_act *a = hf_alloc(ar, w, len, n, T);
+    ar = cache ? &cache->arena : &w->work;
+    a = hf_alloc(ar, w, len, n, T);
     if (cache) cache->impl = a;
     if (!a || !(pos = (int *)coop_malloc(sizeof(int) * (size_t)(a->N + 1)))) goto out;
     for (int s = 0; s < n; s++)
@@ -5963,7 +5982,7 @@ static int hftok_unescape(const char *s, size_t n, hftok_buf *out) {
 static int hftok_clean(const char *text, hftok_buf *out) {
     size_t n = strlen(text);
     if (!coop_utf8_valid(text, n)) { coop_set_error("tokenizer: text is not valid UTF-8"); return -1; }
-    hftok_buf a = {0}, b = {0};
+    hftok_buf a = {NULL, 0, 0}, b = {NULL, 0, 0};
     int rc = hftok_unescape(text, n, &a) || hftok_unescape(a.p ? a.p : "", a.n, &b);
     if (!rc) {
         /* collapse runs of whitespace into one ' ', dropping leading / trailing ones */
@@ -6072,7 +6091,7 @@ static size_t hftok_skip_ws(const char *s, size_t n, size_t i) {
 /* vocab.json: { "token": id, ... } */
 static int hftok_parse_vocab(coop_hf_tok *t, const char *s, size_t n) {
     const char *what = "vocab.json";
-    hftok_buf key = {0};
+    hftok_buf key = {NULL, 0, 0};
     size_t i = hftok_skip_ws(s, n, 0);
     if (i >= n || s[i] != '{') { coop_set_error("%s: expected '{' at byte %zu", what, i); return -1; }
     i = hftok_skip_ws(s, n, i + 1);
@@ -6114,7 +6133,7 @@ out:
 static int hftok_parse_merges(coop_hf_tok *t, const char *s, size_t n) {
     size_t i = 0;
     int rank = 0, line = 0;
-    hftok_buf joined = {0};
+    hftok_buf joined = {NULL, 0, 0};
     while (i < n) {
         size_t e = i;
         while (e < n && s[e] != '\n') e++;
@@ -6151,6 +6170,8 @@ static int hftok_parse_merges(coop_hf_tok *t, const char *s, size_t n) {
 coop_hf_tok *coop_hf_tok_new_bpe(const char *vocab_json, size_t vocab_len, const char *merges, size_t merges_len) {
     coop_hf_tok *t = (coop_hf_tok *)calloc(1, sizeof *t);
     if (!t) { coop_set_error("out of memory (tokenizer)"); return NULL; }
+    static const char *names[4] = {"<s>", "<pad>", "</s>", "<unk>"};
+    int *dst[4] = {&t->bos, &t->pad, &t->eos, &t->unk};   /* before the first goto fail (C++) */
     t->kind = HFTOK_BPE;
     if (!vocab_json || !merges || hftok_map_init(&t->vocab, 1024) || hftok_map_init(&t->ranks, 1024)) {
         if (!vocab_json || !merges) coop_set_error("tokenizer: vocab.json / merges.txt missing");
@@ -6164,8 +6185,6 @@ coop_hf_tok *coop_hf_tok_new_bpe(const char *vocab_json, size_t vocab_len, const
         memset(t->byte_map[b], 0, 4);
         coop_utf8_encode(cp, t->byte_map[b]);
     }
-    static const char *names[4] = {"<s>", "<pad>", "</s>", "<unk>"};
-    int *dst[4] = {&t->bos, &t->pad, &t->eos, &t->unk};
     for (int k = 0; k < 4; k++)
         if ((*dst[k] = hftok_map_get(&t->vocab, names[k], strlen(names[k]))) < 0) {
             coop_set_error("vocab.json: special token %s missing", names[k]);
@@ -6250,7 +6269,7 @@ static int hftok_bpe_encode(const coop_hf_tok *t, const char *s, hftok_ints *out
     size_t n = strlen(s), ncp = 0;
     uint32_t *cp = (uint32_t *)malloc(sizeof(uint32_t) * (n + 1));
     size_t *off = (size_t *)malloc(sizeof(size_t) * (n + 1));
-    hftok_buf word = {0}, tmp = {0};
+    hftok_buf word = {NULL, 0, 0}, tmp = {NULL, 0, 0};
     int rc = -1;
     if (!cp || !off) { coop_set_error("out of memory (tokenizer)"); goto out; }
     for (size_t i = 0; i < n;) {
@@ -6349,7 +6368,7 @@ static int hftok_parse_normalizer(coop_hf_tok *t, const unsigned char *d, size_t
     hftok_pb r = {d, d + dl};
     const unsigned char *pd = NULL;
     size_t sl = 0;
-    uint64_t v;
+    uint64_t v = 0;   /* (gcc -O3 cannot see that the reader sets it) */
     int f, w, k;
     while ((k = hftok_pb_next(&r, &f, &w, &v, &pd, &sl)) == 1) {
         if (f == 2 && w == 2 && sl) {
@@ -6378,12 +6397,13 @@ coop_hf_tok *coop_hf_tok_new_unigram(const void *model, size_t len) {
     t->spm_unk = -1;
     t->add_dummy_prefix = t->remove_extra_ws = t->escape_ws = 1;   /* proto defaults */
     t->min_score = 1e30f; t->max_score = -1e30f;
-    if (!model || hftok_map_init(&t->vocab, 1024)) { if (!model) coop_set_error("sentencepiece model: no data"); goto fail; }
-    hftok_pb r = {(const unsigned char *)model, (const unsigned char *)model + len};
+    hftok_pb r = {NULL, NULL};   /* declared before the first goto fail (C++) */
     const unsigned char *pd = NULL;
     size_t sl = 0;
     uint64_t v;
     int f, w, k, cap = 0;
+    if (!model || hftok_map_init(&t->vocab, 1024)) { if (!model) coop_set_error("sentencepiece model: no data"); goto fail; }
+    r.p = (const unsigned char *)model; r.end = (const unsigned char *)model + len;
     /* first pass counts pieces */
     while ((k = hftok_pb_next(&r, &f, &w, &v, &pd, &sl)) == 1) if (f == 1 && w == 2) cap++;
     if (k < 0) { coop_set_error("sentencepiece model: not a valid ModelProto (bad protobuf at byte %zu)", (size_t)(r.p - (const unsigned char *)model)); goto fail; }
@@ -6491,9 +6511,9 @@ static int hftok_sp_viterbi(const coop_hf_tok *t, const char *s, size_t n, hftok
     node *nd = (node *)malloc(sizeof(node) * (n + 1));
     int *path = (int *)malloc(sizeof(int) * (n + 1));
     int rc = -1, np = 0;
+    const float unk_score = t->min_score - 10.0f;
     if (!nd || !path) { coop_set_error("out of memory (tokenizer)"); goto out; }
     for (size_t i = 0; i <= n; i++) nd[i].from = -1, nd[i].score = 0, nd[i].id = -1;
-    const float unk_score = t->min_score - 10.0f;
     for (size_t i = 0; i < n; i++) {
         if (i > 0 && nd[i].from < 0) continue;            /* not reachable (inside a character) */
         float base = nd[i].score;
@@ -6535,8 +6555,8 @@ out:
 }
 
 int coop_hf_tokenize(coop_hf_tok *t, const char *text, int32_t *ids, int ctx) {
-    hftok_buf clean = {0}, norm = {0};
-    hftok_ints toks = {0};
+    hftok_buf clean = {NULL, 0, 0}, norm = {NULL, 0, 0};
+    hftok_ints toks = {NULL, 0, 0};
     int rc = -1;
     if (!t || !text || !ids) { coop_set_error("tokenizer: NULL argument"); return -1; }
     if (hftok_clean(text, &clean)) goto out;
@@ -6916,17 +6936,18 @@ static int img__resample(img__view src, int ow, int oh, const float box[4], int 
                          img__sink sink, void *ctx) {
     int need_h = ow != src.w || box[0] != 0 || box[2] != ow;
     int need_v = oh != src.h || box[1] != 0 || box[3] != oh;
-    img__coeffs ch = {0}, cv = {0};
+    img__coeffs ch = {0, NULL, NULL, NULL}, cv = {0, NULL, NULL, NULL};
     unsigned char *ring = NULL, *rgbx = NULL, *orow = NULL;
     const unsigned char **rows = NULL;
     int rc = -1;
+    size_t rowb = 0;
+    int R = 1, c0 = 0, c1 = 1, have = 0;   /* declared before the first goto done (C++) */
     if (ww <= 0 || wh <= 0) return 0;
     if (need_v && img__coeffs_make(src.h, box[1], box[3], oh, wy, wh, &cv)) goto done;
     if (need_h && img__coeffs_make(src.w, box[0], box[2], ow, wx, ww, &ch)) goto done;
 
-    const size_t rowb = (size_t)ww * 3;
-    const int R = need_v ? cv.ksize : 1;             /* rows alive at once */
-    int c0 = 0, c1 = 1;
+    rowb = (size_t)ww * 3;
+    R = need_v ? cv.ksize : 1;                       /* rows alive at once */
     rows = (const unsigned char **)malloc(sizeof(*rows) * (size_t)R);
     orow = (unsigned char *)malloc(rowb);
     if (need_h) {
@@ -6939,7 +6960,7 @@ static int img__resample(img__view src, int ow, int oh, const float box[4], int 
     }
     if (!rows || !orow || (need_h && (!ring || !rgbx))) { coop_set_error("resize: out of memory"); goto done; }
 
-    int have = 0;   /* source rows below this one went through the horizontal pass */
+    have = 0;       /* source rows below this one went through the horizontal pass */
     for (int y = 0; y < wh; y++) {
         int lo = need_v ? cv.lo[y] : wy + y, nt = need_v ? cv.n[y] : 1;
         if (have < lo) have = lo;
@@ -7391,11 +7412,13 @@ coop_trainer *coop_trainer_new(coop_model *m, coop_pool *p, const char *const *c
     if (!t) { coop_set_error("out of memory"); return NULL; }
     t->m = m; t->p = p; t->ncls = ncls; t->D = D; t->E = cf->embed_dim; t->L = cf->context_length;
     t->ctp = o->ctp; t->csc = o->csc; t->momentum = o->momentum; t->wd = o->weight_decay;
-    if (coop_logit_scale(m, &t->scale)) goto fail;
     const int L = t->L;
-    int32_t *tmp = (int32_t *)coop_malloc(sizeof(int32_t) * (size_t)L);
+    int32_t *tmp = NULL;   /* declared before the first goto fail (C++) */
     size_t plen = 0;
     char *prefix = NULL;
+    int M = 0;
+    if (coop_logit_scale(m, &t->scale)) goto fail;
+    tmp = (int32_t *)coop_malloc(sizeof(int32_t) * (size_t)L);
     if (!tmp) goto fail;
     /* context: the prefix text that stands for it in the tokenised prompts */
     if (o->ctx_init && o->ctx_init[0]) {
@@ -7430,7 +7453,7 @@ coop_trainer *coop_trainer_new(coop_model *m, coop_pool *p, const char *const *c
         }
     }
     if (t->n_ctx < 1) { coop_set_error("ctx_init \"%s\" has no tokens", o->ctx_init); free(prefix); coop_free(tmp); goto fail; }
-    const int M = t->n_ctx;
+    M = t->n_ctx;
     t->nctx_vals = (int64_t)(t->csc ? ncls : 1) * M * D;
     t->ctx = (float *)coop_malloc(sizeof(float) * (size_t)t->nctx_vals);
     t->grad = (float *)coop_calloc(sizeof(float) * (size_t)t->nctx_vals);
@@ -7798,16 +7821,17 @@ static int coopd_read_split(coop_dataset *d, const char *file) {
     coop_json *j = coop_json_parse(txt, len, file);
     free(txt);
     if (!j) return -1;
-    int rc = -1;
+    int rc = -1, maxlab = -1;
+    const coop_json *tr = NULL, *first = NULL;   /* declared before the first goto done (C++) */
     static const char *const names[3] = {"train", "val", "test"};
     char *dir = strdup(file), *slash = dir ? strrchr(dir, '/') : NULL;
     if (!dir) { coop_set_error("out of memory"); goto done; }
     if (slash) *slash = 0; else strcpy(dir, ".");
     if (j->type != COOP_JSON_OBJ) { coop_set_error("%s: top level is not a JSON object", file); goto done; }
-    const coop_json *tr = coop_json_get(j, "train");
+    tr = coop_json_get(j, "train");
     if (!tr || tr->type != COOP_JSON_ARR || tr->n == 0) { coop_set_error("%s: no \"train\" list", file); goto done; }
     /* find the image root with the first train item */
-    const coop_json *first = &tr->kids[0];
+    first = &tr->kids[0];
     if (first->type != COOP_JSON_ARR || first->n < 2 || first->kids[0].type != COOP_JSON_STR) {
         coop_set_error("%s: byte %zu: items must be [relpath, label, classname]", file, first->offset); goto done;
     }
@@ -7825,7 +7849,6 @@ static int coopd_read_split(coop_dataset *d, const char *file) {
         coopd_free_list(subs, ns);
         if (!d->root) { coop_set_error("%s: cannot find the images: '%s' is neither under %s nor under one of its subfolders", file, first->kids[0].str, dir); goto done; }
     }
-    int maxlab = -1;
     for (int s = 0; s < 3; s++) {
         const coop_json *a = coop_json_get(j, names[s]);
         if (!a) continue;
