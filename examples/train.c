@@ -238,35 +238,41 @@ static double now(void) { struct timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts
 int main(int argc, char **argv) {
     args a;
     if (parse(argc, argv, &a)) return 2;
+    /* everything main owns, freed once at `done` (also on the error paths) */
+    coop_model *m = NULL;
+    coop_pool *pool = NULL;
+    coop_trainer *t = NULL;
+    coop_item *tr = NULL, *va = NULL, *bitems = NULL;
+    float *test_feat = NULL, *feat = NULL, *bfeat = NULL, *head = NULL, *vfeat = NULL;
+    int *lab = NULL, *order = NULL, failed = 0;
+    uint64_t *bseeds = NULL;
+    ckpt c = {0, 0, 0, NULL, NULL};
     coop_dataset *d = coop_dataset_open(a.data, a.split_seed, a.allow_missing);
     if (!d) { fprintf(stderr, "train: %s\n", coop_last_error()); return 1; }
     if (d->n_missing) fprintf(stderr, "train: warning: %d listed images are missing and were dropped\n", d->n_missing);
     printf("data: %s: %d classes, train %d, val %d, test %d%s%s\n", a.data, d->ncls, d->n[0], d->n[1], d->n[2],
            d->split_file ? ", split " : "", d->split_file ? d->split_file : "");
-    coop_model *m = coop_model_load(a.model);
-    if (!m) { fprintf(stderr, "train: %s\n", coop_last_error()); return 1; }
+    m = coop_model_load(a.model);
+    if (!m) { fprintf(stderr, "train: %s\n", coop_last_error()); goto fail; }
     const coop_config *cf = coop_model_config(m);
-    coop_pool *pool = coop_pool_create(a.threads);
+    pool = coop_pool_create(a.threads);
     float scale;
-    if (coop_logit_scale(m, &scale)) { fprintf(stderr, "train: %s\n", coop_last_error()); return 1; }
+    if (coop_logit_scale(m, &scale)) { fprintf(stderr, "train: %s\n", coop_last_error()); goto fail; }
     char tag[512], mslug[128], pslug[128], rootdir[4096];
     slug(cf->model_name, mslug, sizeof mslug); slug(cf->pretrained, pslug, sizeof pslug);
     snprintf(tag, sizeof tag, "open_clip_%s_%s_%d", mslug, pslug, a.shots);
     snprintf(rootdir, sizeof rootdir, "%s/%s", a.output, tag);
-    if (mkdirs(rootdir)) return 1;
+    if (mkdirs(rootdir)) goto fail;
     const int E = cf->embed_dim, many = a.nseeds > 1;
-    float *test_feat = NULL;
     double accs[64], traccs[64];
-    int failed = 0;
     for (int si = 0; si < a.nseeds && !failed; si++) {
         const uint64_t seed = a.seeds[si];
         char dir[4200], path[4400], ident[900];
         snprintf(dir, sizeof dir, "%s/seed%llu", rootdir, (unsigned long long)seed);
-        if (mkdirs(dir)) return 1;
+        if (mkdirs(dir)) goto fail;
         /* few-shot sample (Dassl): K per class from train, min(K, 4) from val */
         coop_rng r;
         coop_rng_seed(&r, seed);
-        coop_item *tr, *va;
         int ntr, nva, short_tr, short_va;
         coop_fewshot(d->items[0], d->n[0], a.shots, &r, &tr, &ntr, &short_tr);
         coop_fewshot(d->items[1], d->n[1], a.shots < 4 ? a.shots : 4, &r, &va, &nva, &short_va);
@@ -274,16 +280,16 @@ int main(int argc, char **argv) {
         const coop_item *its[3] = {tr, va, d->items[2]};
         int ns[3] = {ntr, nva, d->n[2]};
         snprintf(path, sizeof path, "%s/fewshot.json", dir);
-        if (coop_split_write(path, d, its, ns)) { fprintf(stderr, "train: %s\n", coop_last_error()); return 1; }
+        if (coop_split_write(path, d, its, ns)) { fprintf(stderr, "train: %s\n", coop_last_error()); goto fail; }
         /* prompt learner */
         const char **names = (const char **)d->classnames;
         coop_trainer_opts o;
         coop_trainer_opts_default(&o);
         o.n_ctx = a.n_ctx; o.ctp = a.ctp; o.csc = a.csc; o.ctx_init = a.ctx_init; o.seed = seed;
         o.momentum = a.momentum; o.weight_decay = a.wd;
-        coop_trainer *t = coop_trainer_new(m, pool, names, d->ncls, &o);
-        if (!t) { fprintf(stderr, "train: %s\n", coop_last_error()); return 1; }
-        if (a.init_ctx && coop_trainer_load_ctx(t, a.init_ctx)) { fprintf(stderr, "train: %s\n", coop_last_error()); return 1; }
+        t = coop_trainer_new(m, pool, names, d->ncls, &o);
+        if (!t) { fprintf(stderr, "train: %s\n", coop_last_error()); goto fail; }
+        if (a.init_ctx && coop_trainer_load_ctx(t, a.init_ctx)) { fprintf(stderr, "train: %s\n", coop_last_error()); goto fail; }
         int nd;
         int64_t sh[3];
         coop_trainer_ctx(t, &nd, sh);
@@ -294,23 +300,23 @@ int main(int argc, char **argv) {
         snprintf(ident, sizeof ident, "%s shots=%d seed=%llu n_ctx=%d ctp=%d csc=%d init=%s epochs=%d batch=%d lr=%g mom=%g wd=%g warm=%d/%g cos=%d aug=%d ntrain=%d",
                  a.model, a.shots, (unsigned long long)seed, a.n_ctx, a.ctp, a.csc, a.ctx_init ? a.ctx_init : "-", a.epochs, a.batch,
                  a.lr, a.momentum, a.wd, a.warmup, a.warmup_lr, a.cosine, a.augment, ntr);
-        ckpt c = {0, 0, 0, (float *)malloc(sizeof(float) * ((size_t)a.epochs * nb + 1)), (float *)malloc(sizeof(float) * ((size_t)a.epochs + 1))};
+        c = (ckpt){0, 0, 0, (float *)malloc(sizeof(float) * ((size_t)a.epochs * nb + 1)), (float *)malloc(sizeof(float) * ((size_t)a.epochs + 1))};
         char ckpath[4400];
         snprintf(ckpath, sizeof ckpath, "%s/checkpoint.bin", dir);
         if (a.resume) {
             int rc = ckpt_load(ckpath, t, nctx, &c, ident);
-            if (rc < 0) return 1;
+            if (rc < 0) goto fail;
             if (rc == 0) printf("seed %llu: resumed after epoch %d\n", (unsigned long long)seed, c.epoch);
         }
         printf("seed %llu: %d-shot, %d training images (%d batches of %d per epoch), %d epochs, ctx %s[%lld x %lld], %s\n",
                (unsigned long long)seed, a.shots, ntr, nb, B, a.epochs, nd == 3 ? "per class " : "", (long long)sh[nd - 2], (long long)sh[nd - 1],
                a.augment ? "augmented" : "no augmentation");
-        float *feat = (float *)malloc(sizeof(float) * (size_t)ntr * E), *bfeat = (float *)malloc(sizeof(float) * (size_t)B * E);
-        int *lab = (int *)malloc(sizeof(int) * (size_t)ntr), *order = (int *)malloc(sizeof(int) * (size_t)ntr);
-        coop_item *bitems = (coop_item *)malloc(sizeof(coop_item) * (size_t)B);
-        uint64_t *bseeds = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)B);
-        if (!feat || !bfeat || !lab || !order || !bitems || !bseeds || !c.loss || !c.acc) { fprintf(stderr, "train: out of memory\n"); return 1; }
-        if (!a.augment && c.epoch < a.epochs && coop_image_features(m, pool, tr, ntr, NULL, feat)) { fprintf(stderr, "train: %s\n", coop_last_error()); return 1; }
+        feat = (float *)malloc(sizeof(float) * (size_t)ntr * E); bfeat = (float *)malloc(sizeof(float) * (size_t)B * E);
+        lab = (int *)malloc(sizeof(int) * (size_t)ntr); order = (int *)malloc(sizeof(int) * (size_t)ntr);
+        bitems = (coop_item *)malloc(sizeof(coop_item) * (size_t)B);
+        bseeds = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)B);
+        if (!feat || !bfeat || !lab || !order || !bitems || !bseeds || !c.loss || !c.acc) { fprintf(stderr, "train: out of memory\n"); goto fail; }
+        if (!a.augment && c.epoch < a.epochs && coop_image_features(m, pool, tr, ntr, NULL, feat)) { fprintf(stderr, "train: %s\n", coop_last_error()); goto fail; }
         coop_sched sch = {a.lr, a.warmup_lr, a.epochs, a.warmup, a.cosine};
         double t0 = now();
         int first_epoch = c.epoch;
@@ -331,17 +337,17 @@ int main(int argc, char **argv) {
                     if (a.augment) { bitems[k] = tr[i]; bseeds[k] = mix(mix(seed, (uint64_t)ep), (uint64_t)(b * B + k)); }
                     else memcpy(bfeat + (size_t)k * E, feat + (size_t)i * E, sizeof(float) * (size_t)E);
                 }
-                if (a.augment && coop_image_features(m, pool, bitems, nbatch, bseeds, bfeat)) { fprintf(stderr, "train: %s\n", coop_last_error()); return 1; }
+                if (a.augment && coop_image_features(m, pool, bitems, nbatch, bseeds, bfeat)) { fprintf(stderr, "train: %s\n", coop_last_error()); goto fail; }
                 float loss;
                 int ok;
-                if (coop_trainer_step(t, bfeat, lab, nbatch, lr, &loss, &ok)) { fprintf(stderr, "train: %s\n", coop_last_error()); return 1; }
-                if (!(loss == loss)) { fprintf(stderr, "train: loss is NaN at epoch %d batch %d (lr too high?)\n", ep + 1, b + 1); return 1; }
+                if (coop_trainer_step(t, bfeat, lab, nbatch, lr, &loss, &ok)) { fprintf(stderr, "train: %s\n", coop_last_error()); goto fail; }
+                if (!(loss == loss)) { fprintf(stderr, "train: loss is NaN at epoch %d batch %d (lr too high?)\n", ep + 1, b + 1); goto fail; }
                 c.loss[c.steps++] = loss;
                 lsum += loss; correct += ok; seen += nbatch;
             }
             c.acc[ep] = (float)(100.0 * correct / seen);
             c.epoch = ep + 1;
-            if (ckpt_save(ckpath, t, nctx, &c, ident)) { fprintf(stderr, "train: %s\n", coop_last_error()); return 1; }
+            if (ckpt_save(ckpath, t, nctx, &c, ident)) { fprintf(stderr, "train: %s\n", coop_last_error()); goto fail; }
             snprintf(path, sizeof path, "%s/loss.csv", dir);
             write_losses(path, &c);
             double el = now() - t0, eta = el / (ep + 1 - first_epoch) * (a.epochs - ep - 1);
@@ -351,15 +357,15 @@ int main(int argc, char **argv) {
             fflush(stdout);
         }
         /* evaluation: test features once for all seeds (test-time preprocessing) */
-        float *head = (float *)malloc(sizeof(float) * (size_t)d->ncls * E);
+        head = (float *)malloc(sizeof(float) * (size_t)d->ncls * E);
         if (!test_feat && d->n[2]) {
             test_feat = (float *)malloc(sizeof(float) * (size_t)d->n[2] * E);
             printf("encoding %d test images...\n", d->n[2]);
-            if (!test_feat || coop_image_features(m, pool, d->items[2], d->n[2], NULL, test_feat)) { fprintf(stderr, "train: %s\n", coop_last_error()); return 1; }
+            if (!test_feat || coop_image_features(m, pool, d->items[2], d->n[2], NULL, test_feat)) { fprintf(stderr, "train: %s\n", coop_last_error()); goto fail; }
         }
-        if (coop_trainer_head(t, head)) { fprintf(stderr, "train: %s\n", coop_last_error()); return 1; }
+        if (coop_trainer_head(t, head)) { fprintf(stderr, "train: %s\n", coop_last_error()); goto fail; }
         metrics te = evaluate(head, d->ncls, E, scale, test_feat, d->items[2], d->n[2]);
-        float *vfeat = (float *)malloc(sizeof(float) * (size_t)(nva ? nva : 1) * E);
+        vfeat = (float *)malloc(sizeof(float) * (size_t)(nva ? nva : 1) * E);
         metrics vm = {0, 0, 0};
         if (nva && !coop_image_features(m, pool, va, nva, NULL, vfeat)) vm = evaluate(head, d->ncls, E, scale, vfeat, va, nva);
         double tmean = 0, tsd = 0;
@@ -392,6 +398,7 @@ int main(int argc, char **argv) {
         free(head); free(vfeat); free(feat); free(bfeat); free(lab); free(order); free(bitems); free(bseeds); free(c.loss); free(c.acc);
         coop_free(tr); coop_free(va);
         coop_trainer_free(t);
+        head = vfeat = feat = bfeat = NULL; lab = order = NULL; bitems = tr = va = NULL; bseeds = NULL; c.loss = c.acc = NULL; t = NULL;
     }
     if (!failed) {
         /* OUTPUT/<tag>.txt: the report's per-(model, pretrained, shots) summary of this invocation */
@@ -410,6 +417,13 @@ int main(int argc, char **argv) {
         if (a.nseeds > 1) printf("%s: test accuracy %.2f%% +- %.2f%% over %d seeds\n", tag, mu, sd, a.nseeds);
     }
     printf("outputs in %s\n", rootdir);
+    goto done;
+fail:
+    failed = 1;
+done:
+    free(head); free(vfeat); free(feat); free(bfeat); free(lab); free(order); free(bitems); free(bseeds); free(c.loss); free(c.acc);
+    coop_free(tr); coop_free(va);
+    coop_trainer_free(t);
     free(test_feat);
     coop_pool_free(pool);
     coop_model_free(m);
