@@ -1249,11 +1249,17 @@ static int gemm__supported(int i) {
     return 1;
 }
 
+/* the best kernel this CPU has, found once (the row helpers ask for every row) */
+static int gemm__auto = GEMM_NKERNELS - 1;
+static pthread_once_t gemm__auto_once = PTHREAD_ONCE_INIT;
+static void gemm__auto_init(void) {
+    for (int i = 0; i < GEMM_NKERNELS; i++)
+        if (gemm__supported(i)) { gemm__auto = i; return; }
+}
 static const gemm__kernel *gemm__pick(void) {
     if (gemm__forced >= 0) return &gemm__kernels[gemm__forced];
-    for (int i = 0; i < GEMM_NKERNELS; i++)
-        if (gemm__supported(i)) return &gemm__kernels[i];
-    return &gemm__kernels[GEMM_NKERNELS - 1];
+    pthread_once(&gemm__auto_once, gemm__auto_init);
+    return &gemm__kernels[gemm__auto];
 }
 
 const char *coop_gemm_kernel_name(void) { return gemm__pick()->name; }
@@ -2125,9 +2131,9 @@ __attribute__((target("avx512f"))) static void act_backward16(float *dh, const f
     }
 }
 #endif
-static int act__simd(void) {
+static int act__simd(void) {   /* the AVX-512 matmul kernel is in use (first in gemm__kernels) */
 #if GEMM_X86
-    return !strcmp(gemm__pick()->name, "avx512");
+    return gemm__pick() == &gemm__kernels[0];
 #else
     return 0;
 #endif
@@ -3193,6 +3199,32 @@ static void rn_range(int total, int task, int ntasks, int *a, int *b) {
    optional ReLU on the input:
      col[(i, oy, ox), (ky, kx, c)] = relu?(in[i, oy*k + ky - 1, ox*k + kx - 1, c]), 0 outside
    nchw: the input is the [n, 3, H, W] pixel tensor (the stem's first conv) */
+/* row helpers: dst = relu(src); dst += (relu?)(src); dst *= s. GCC -O2 leaves such loops
+   scalar (its cheap vectorizer skips loops with a runtime count), so with AVX-512 they run 16
+   lanes at a time, the tail through a mask; elementwise, so results are the same either way. */
+#if GEMM_X86
+__attribute__((target("avx512f"))) static void rn__rows16(float *dst, const float *src, size_t n, int op, float s) {
+    const __m512 z = _mm512_setzero_ps(), sv = _mm512_set1_ps(s);
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        __m512 v = op == 3 ? _mm512_maskz_loadu_ps(m, dst + i) : _mm512_maskz_loadu_ps(m, src + i);
+        if (op == 0) v = _mm512_max_ps(v, z);                                                       /* relu copy */
+        else if (op == 1) v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, dst + i), _mm512_max_ps(v, z)); /* += relu */
+        else if (op == 2) v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, dst + i), v);                 /* += */
+        else v = _mm512_mul_ps(v, sv);                                                              /* *= s */
+        _mm512_mask_storeu_ps(dst + i, m, v);
+    }
+}
+#endif
+static void rn_rows(float *dst, const float *src, size_t n, int op, float s) {
+#if GEMM_X86
+    if (act__simd()) { rn__rows16(dst, src, n, op, s); return; }
+#endif
+    for (size_t c = 0; c < n; c++)
+        dst[c] = op == 0 ? (src[c] > 0 ? src[c] : 0) : op == 1 ? dst[c] + (src[c] > 0 ? src[c] : 0)
+               : op == 2 ? dst[c] + src[c] : dst[c] * s;
+}
+
 static void rn_gather(const rn_pass *a, int64_t p0, int64_t p1, int nchw, float *dst) {
     int C = a->C;
     size_t plane = (size_t)a->H * a->W;
@@ -3209,7 +3241,7 @@ static void rn_gather(const rn_pass *a, int64_t p0, int64_t p1, int nchw, float 
                     continue;
                 }
                 const float *src = a->in + (((size_t)i * a->H + iy) * a->W + ix) * C;
-                if (a->relu) for (int c = 0; c < C; c++) dst[c] = src[c] > 0 ? src[c] : 0;
+                if (a->relu) rn_rows(dst, src, (size_t)C, 0, 0.0f);
                 else memcpy(dst, src, (size_t)C * sizeof *dst);
             }
         }
@@ -3263,14 +3295,13 @@ static void rn_avgpool_task(void *ctx, int task, int ntasks) {
         int i = row / a->Ho, oy = row % a->Ho;
         for (int ox = 0; ox < a->Wo; ox++) {
             float *dst = a->out + ((size_t)row * a->Wo + ox) * C;
-            for (int c = 0; c < C; c++) dst[c] = 0;
+            memset(dst, 0, (size_t)C * sizeof *dst);
             for (int dy = 0; dy < k; dy++)
                 for (int dx = 0; dx < k; dx++) {
                     const float *src = a->in + (((size_t)i * a->H + oy * k + dy) * a->W + ox * k + dx) * C;
-                    if (a->relu) for (int c = 0; c < C; c++) dst[c] += src[c] > 0 ? src[c] : 0;
-                    else for (int c = 0; c < C; c++) dst[c] += src[c];
+                    rn_rows(dst, src, (size_t)C, a->relu ? 1 : 2, 0.0f);
                 }
-            for (int c = 0; c < C; c++) dst[c] *= inv;
+            rn_rows(dst, NULL, (size_t)C, 3, inv);
         }
     }
 }
@@ -3281,7 +3312,7 @@ static void rn_relu_task(void *ctx, int task, int ntasks) {
     int r0, r1;
     rn_range(a->rows, task, ntasks, &r0, &r1);
     float *x = a->out + (size_t)r0 * a->C;
-    for (size_t j = 0, e = (size_t)(r1 - r0) * a->C; j < e; j++) x[j] = x[j] > 0 ? x[j] : 0;
+    rn_rows(x, x, (size_t)(r1 - r0) * a->C, 0, 0.0f);
 }
 
 static int rn_ntasks(coop_pool *p, int rows) {
