@@ -274,26 +274,7 @@ static void hf_coop_fd(coop_model *m, coop_pool *p, const char *const *cls, int 
                        const float *img, const int *labels, int B) {
     coop_trainer *t = hf_trainer(m, p, cls, ncls, c, 1);
     if (!t) { tu_check(0, "fd: trainer"); return; }
-    int nd;
-    int64_t sh[3];
-    float *ctx = coop_trainer_ctx(t, &nd, sh);
-    int64_t nctx = nd == 3 ? sh[0] * sh[1] * sh[2] : sh[0] * sh[1];
-    float loss, *grad = (float *)calloc((size_t)nctx, sizeof(float)), num[8], ana[8];
-    if (coop_trainer_loss(t, img, labels, B, &loss, grad, NULL)) printf("    %s\n", coop_last_error());
-    const float h = 1e-2f;
-    for (int k = 0; k < 8; k++) {
-        int64_t i = (k * 7919 + 13) % nctx;
-        float save = ctx[i], lp, lm;
-        ctx[i] = save + h; coop_trainer_loss(t, img, labels, B, &lp, NULL, NULL);
-        ctx[i] = save - h; coop_trainer_loss(t, img, labels, B, &lm, NULL, NULL);
-        ctx[i] = save;
-        num[k] = (float)(((double)lp - lm) / ((double)(save + h) - (double)(save - h)));
-        ana[k] = grad[i];
-    }
-    char what[160];
-    snprintf(what, sizeof what, "%s: finite differences vs analytic gradient (8 coords, h=%g)", c->name, h);
-    tu_compare(what, ana, num, 8, 0, 2e-3, 0.9999);
-    free(grad);
+    tu_trainer_fd(t, img, labels, B, 1.0f, c->name);
     coop_trainer_free(t);
 }
 

@@ -65,3 +65,32 @@ static int tu_done(const char *name) {
     printf("%s: %d passed, %d failed\n", name, tu_checks - tu_failures, tu_failures);
     return tu_failures != 0;
 }
+
+#ifdef COOP_COOP_API
+/* central differences of the trainer's loss on 8 context coordinates against its analytic
+   gradient (scale: the context is multiplied by it first, so the loss is not flat there);
+   one printed line, tolerance 2e-3 relative */
+static void tu_trainer_fd(coop_trainer *t, const float *img, const int *labels, int B, float scale, const char *name) {
+    int nd;
+    int64_t sh[3];
+    float *ctx = coop_trainer_ctx(t, &nd, sh);
+    int64_t nctx = nd == 3 ? sh[0] * sh[1] * sh[2] : sh[0] * sh[1];
+    for (int64_t i = 0; i < nctx; i++) ctx[i] *= scale;
+    float loss, *grad = (float *)calloc((size_t)nctx, sizeof(float)), num[8], ana[8];
+    if (coop_trainer_loss(t, img, labels, B, &loss, grad, NULL)) printf("    %s\n", coop_last_error());
+    const float h = 1e-2f;
+    for (int k = 0; k < 8; k++) {
+        int64_t i = (k * 7919 + 13) % nctx;
+        float save = ctx[i], lp, lm;
+        ctx[i] = save + h; coop_trainer_loss(t, img, labels, B, &lp, NULL, NULL);
+        ctx[i] = save - h; coop_trainer_loss(t, img, labels, B, &lm, NULL, NULL);
+        ctx[i] = save;
+        num[k] = (float)(((double)lp - lm) / ((double)(save + h) - (double)(save - h)));
+        ana[k] = grad[i];
+    }
+    char what[160];
+    snprintf(what, sizeof what, "%s: finite differences vs analytic gradient (8 coords, h=%g)", name, h);
+    tu_compare(what, ana, num, 8, 0, 2e-3, 0.9999);
+    free(grad);
+}
+#endif
