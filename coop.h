@@ -210,8 +210,9 @@ int coop_hftext_backward_embeds(coop_model *m, coop_pool *p, coop_text_cache *ca
 #define COOP_IMAGE_API
 /* 8-bit RGB, rows contiguous (w * 3 bytes each, no padding). Free with coop_image_free. */
 typedef struct { int w, h; unsigned char *rgb; } coop_image;
-/* Decodes PNG, JPEG (baseline + progressive), BMP, GIF (first frame), TGA, PSD, PNM, HDR with
-   stb_image and converts to RGB as PIL's convert('RGB') does: grey is replicated, alpha is
+/* Decodes PNG (8 and 16 bit), JPEG (baseline + progressive), BMP and GIF (first frame) with
+   stb_image (its other formats are compiled out: the less hostile input reaches a decoder,
+   the better) and converts to RGB as PIL's convert('RGB') does: grey is replicated, alpha is
    dropped (not composited), palettes are expanded. Images over COOP_IMAGE_MAX_PIXELS
    (64 Mpixel) are refused before decoding. On error img is zeroed and the message names the
    file. Thread-safe (stb's error string is thread-local). Limits:
@@ -745,6 +746,13 @@ char *stbi_zlib_decode_noheader_malloc(const char *buffer, int len, int *outlen)
 #else
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
+/* only the formats datasets use; stb 2.27's PNM / PSD / TGA / HDR readers have known memory
+   errors on hostile files (e.g. 16-bit PNM overflows in stbi__convert_16_to_8) */
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_PNG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_GIF
+#define STBI_NO_STDIO
 /* the static stb has many functions we never call, and Debian's 2.27 header declares
    stbi_set_unpremultiply_on_load_thread without defining it; GCC reports that at the end of the
    translation unit, past any push/pop, so the switch has to stay off from here on */
