@@ -1014,6 +1014,7 @@ typedef struct {
     const float *bias;         /* bias + first column of the tile, or NULL */
     const float *pf;           /* C tile of the next call: prefetched during this one */
     int kc, rows, w, init, beta;
+    int relu;                  /* last K block of a product with a ReLU epilogue: store max(0, c) */
 } gemm__tile;
 typedef void (*gemm__kern_fn)(const gemm__tile *t);
 
@@ -1041,7 +1042,7 @@ static void gemm__kern_portable(const gemm__tile *t) {
         }
     }
     for (int r = 0; r < R; r++)
-        for (int q = 0; q < w; q++) t->c[r * t->ldc + q] = acc[r][q];
+        for (int q = 0; q < w; q++) t->c[r * t->ldc + q] = t->relu && !(acc[r][q] > 0.0f) ? 0.0f : acc[r][q];
 }
 
 #if GEMM_X86
@@ -1082,6 +1083,12 @@ static inline void gemm__avx2_body(const int R, const gemm__tile *t) {
     }
         GEMM_A2_ROWS(GEMM_STEP)
 #undef GEMM_STEP
+    }
+    if (t->relu) {
+#define GEMM_RELU(r) if (r < R) { c##r##a = _mm256_max_ps(c##r##a, z); c##r##b = _mm256_max_ps(c##r##b, z); }
+        const __m256 z = _mm256_setzero_ps();
+        GEMM_A2_ROWS(GEMM_RELU)
+#undef GEMM_RELU
     }
 #define GEMM_STORE(r) if (r < R) {                                                             \
         _mm256_maskstore_ps(c + r * ldc, m0, c##r##a);                                         \
@@ -1134,6 +1141,12 @@ static inline void gemm__avx512_body(const int R, const gemm__tile *t) {
     }
         GEMM_Z_ROWS(GEMM_STEP)
 #undef GEMM_STEP
+    }
+    if (t->relu) {
+#define GEMM_RELU(r) if (r < R) { c##r##a = _mm512_max_ps(c##r##a, z); c##r##b = _mm512_max_ps(c##r##b, z); }
+        const __m512 z = _mm512_setzero_ps();
+        GEMM_Z_ROWS(GEMM_RELU)
+#undef GEMM_RELU
     }
 #define GEMM_STORE(r) if (r < R) {                                                             \
         _mm512_mask_storeu_ps(c + r * ldc, m0, c##r##a);                                       \
@@ -1324,9 +1337,10 @@ typedef struct {
     int transb, M, N, K, npanels, ntiles, mr, nr, avx512;
     size_t lda, ldb, ldc;
     const float *A, *B, *bias;
-    int beta;
+    int beta, relu;
     float *C;
-    float *Bp;   /* tall: all of B packed, [panel][K][nr] */
+    const float *Bpre;   /* B packed by the caller (gemm__prepack), [panel][K][nr]; B unused */
+    const float *Bp;     /* tall: all of B packed, [panel][K][nr] (Bpre, or packed per call) */
     float *Ap;   /* short: all of A packed, [tile][K][mr] */
     const gemm__kernel *kern;
     int rows_per, rowblocks, pan_per, colblocks;
@@ -1377,7 +1391,7 @@ static void gemm__pack_b_task(void *arg, int t, int nt) {
     gemm__job *j = (gemm__job *)arg;
     int per = (j->npanels + nt - 1) / nt;
     for (int pnl = t * per; pnl < j->npanels && pnl < (t + 1) * per; pnl++)
-        gemm__pack_b(j, pnl, 0, j->K, j->Bp + (size_t)pnl * j->K * j->nr);
+        gemm__pack_b(j, pnl, 0, j->K, (float *)j->Bp + (size_t)pnl * j->K * j->nr);
 }
 static void gemm__pack_a_task(void *arg, int t, int nt) {
     gemm__job *j = (gemm__job *)arg;
@@ -1388,24 +1402,21 @@ static void gemm__pack_a_task(void *arg, int t, int nt) {
     }
 }
 
-/* K = 0: C = beta ? C + bias : bias */
-static void gemm__k0(const gemm__job *j) {
-    for (int i = 0; i < j->M; i++)
-        for (int n = 0; n < j->N; n++) {
-            float v = j->bias ? j->bias[n] : 0.0f, *c = j->C + (size_t)i * j->ldc + n;
-            *c = j->beta ? *c + v : v;
-        }
+/* op(B)[k, n], from B as given or as prepacked */
+static float gemm__bval(const gemm__job *j, int k, int n) {
+    if (j->Bpre) return j->Bpre[((size_t)(n / j->nr) * j->K + k) * j->nr + n % j->nr];
+    return j->transb ? j->B[(size_t)n * j->ldb + k] : j->B[(size_t)k * j->ldb + n];
 }
 
-/* a task whose buffer could not be allocated (out of memory in a worker): plain sums */
+/* plain sums in the same order: K = 0 (C = beta ? C + bias : bias), or a product whose
+   packing buffer could not be allocated (out of memory, possibly in a worker) */
 static void gemm__task_slow(const gemm__job *j, int i0, int i1, int c0, int c1) {
     for (int i = i0; i < i1; i++)
         for (int n = c0; n < c1; n++) {
             float *c = j->C + (size_t)i * j->ldc + n, s = j->bias ? j->bias[n] : 0.0f;
             s = j->beta ? *c + s : s;
-            for (int k = 0; k < j->K; k++)
-                s += j->A[(size_t)i * j->lda + k] * (j->transb ? j->B[(size_t)n * j->ldb + k] : j->B[(size_t)k * j->ldb + n]);
-            *c = s;
+            for (int k = 0; k < j->K; k++) s += j->A[(size_t)i * j->lda + k] * gemm__bval(j, k, n);
+            *c = j->relu && !(s > 0.0f) ? 0.0f : s;
         }
 }
 
@@ -1419,8 +1430,9 @@ static void gemm__task(void *arg, int t, int nt) {
     int p0 = cb * j->pan_per, p1 = p0 + j->pan_per < j->npanels ? p0 + j->pan_per : j->npanels;
     if (i0 >= i1 || p0 >= p1) return;
     const int mc = GEMM_MC / mr * mr;
-    float *own = j->Bp ? gemm__buf_get(GEMM_BUF_TA, (size_t)mc * GEMM_KC) : gemm__buf_get(GEMM_BUF_TB, (size_t)GEMM_KC * nr);
-    if (!own) { gemm__task_slow(j, i0, i1, p0 * nr, p1 * nr < j->N ? p1 * nr : j->N); return; }
+    float *own = j->Bp ? gemm__buf_get(GEMM_BUF_TA, (size_t)mc * GEMM_KC)
+               : j->Bpre ? NULL : gemm__buf_get(GEMM_BUF_TB, (size_t)GEMM_KC * nr);
+    if (!own && !(j->Bpre && !j->Bp)) { gemm__task_slow(j, i0, i1, p0 * nr, p1 * nr < j->N ? p1 * nr : j->N); return; }
     gemm__tile tl;
     tl.ldc = j->ldc; tl.beta = j->beta;
     if (!j->Bp) {
@@ -1432,8 +1444,9 @@ static void gemm__task(void *arg, int t, int nt) {
             for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
                 tl.kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
                 tl.init = k0 == 0;
-                gemm__pack_b(j, pnl, k0, tl.kc, own);
-                tl.b = own;
+                tl.relu = j->relu && k0 + tl.kc == K;
+                if (j->Bpre) tl.b = j->Bpre + ((size_t)pnl * K + k0) * nr;
+                else { gemm__pack_b(j, pnl, k0, tl.kc, own); tl.b = own; }
                 for (int i = i0; i < i1; i += mr) {
                     tl.rows = i1 - i < mr ? i1 - i : mr;
                     tl.a = j->Ap + ((size_t)(i / mr) * K + k0) * mr;
@@ -1449,6 +1462,7 @@ static void gemm__task(void *arg, int t, int nt) {
     for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
         tl.kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
         tl.init = k0 == 0;
+        tl.relu = j->relu && k0 + tl.kc == K;
         for (int ib = i0; ib < i1; ib += mc) {
             int ie = ib + mc < i1 ? ib + mc : i1;
             for (int i = ib; i < ie; i += mr)
@@ -1470,42 +1484,89 @@ static void gemm__task(void *arg, int t, int nt) {
     }
 }
 
+/* runs a job whose operands, flags and kernel are set: packs, splits into tasks, multiplies */
+static void gemm__drive(coop_pool *p, gemm__job *j) {
+    const int M = j->M, K = j->K;
+    if (M <= 0 || j->N <= 0) return;
+    j->mr = j->kern->mr; j->nr = j->kern->nr;
+    if (K == 0) { gemm__task_slow(j, 0, M, 0, j->N); return; }
+    j->avx512 = !strcmp(j->kern->name, "avx512");
+    j->npanels = (j->N + j->nr - 1) / j->nr;
+    j->ntiles = (M + j->mr - 1) / j->mr;
+    int nth = coop_pool_threads(p);
+    if (2.0 * M * j->N * K < GEMM_MINFLOP) nth = 1, p = NULL;
+    int want = nth > 1 ? 4 * nth : 1;   /* ~4 tasks per thread: one slowed by another process costs little */
+    if (M <= GEMM_SMALLM) {
+        /* short: pack A once; one row block, columns split (>= 2 panels per task) */
+        float *ap = gemm__buf_get(GEMM_BUF_A, (size_t)j->ntiles * j->mr * K);
+        if (!ap) { gemm__task_slow(j, 0, M, 0, j->N); return; }
+        j->Ap = ap;
+        coop_pool_run(p, j->ntiles < nth ? j->ntiles : nth, gemm__pack_a_task, j);
+        j->rowblocks = 1; j->rows_per = M;
+        j->pan_per = (j->npanels + want - 1) / want;
+        if (nth > 1 && j->pan_per < 2) j->pan_per = 2;
+        j->colblocks = (j->npanels + j->pan_per - 1) / j->pan_per;
+    } else {
+        /* tall: pack B once (unless it came packed); rows split in whole tiles */
+        if (j->Bpre) j->Bp = j->Bpre;
+        else {
+            float *bp = gemm__buf_get(GEMM_BUF_B, (size_t)j->npanels * j->nr * K);
+            if (!bp) { gemm__task_slow(j, 0, M, 0, j->N); return; }
+            j->Bp = bp;
+            coop_pool_run(p, j->npanels < nth ? j->npanels : nth, gemm__pack_b_task, j);
+        }
+        j->rows_per = (j->ntiles + want - 1) / want * j->mr;
+        j->rowblocks = (M + j->rows_per - 1) / j->rows_per;
+        j->pan_per = j->npanels; j->colblocks = 1;
+    }
+    coop_pool_run(p, j->rowblocks * j->colblocks, gemm__task, j);
+}
+
 void coop_gemm(coop_pool *p, int transb, int M, int N, int K, const float *A, int lda,
                const float *B, int ldb, const float *bias, float beta, float *C, int ldc) {
-    if (M <= 0 || N <= 0) return;
     gemm__job j;
     memset(&j, 0, sizeof j);
     j.transb = transb; j.M = M; j.N = N; j.K = K > 0 ? K : 0;
     j.lda = (size_t)lda; j.ldb = (size_t)ldb; j.ldc = (size_t)ldc;
     j.A = A; j.B = B; j.bias = bias; j.beta = beta != 0.0f; j.C = C;
-    if (j.K == 0) { gemm__k0(&j); return; }
     j.kern = gemm__pick();
-    j.mr = j.kern->mr; j.nr = j.kern->nr;
-    j.avx512 = !strcmp(j.kern->name, "avx512");
+    gemm__drive(p, &j);
+}
+
+/* ---- prepacked B and the ReLU epilogue (used by the ResNet tower) ------------------------
+   Frozen weights packed once, in the layout the tall path builds on every call. A packing
+   belongs to the kernel that was current when it was made (its NR) and is always multiplied
+   by that kernel; the sums are coop_gemm's, in the same order, so results are bit-identical.
+   relu: C = max(0, C) applied to each tile after its last K block, no extra pass. */
+typedef struct { const gemm__kernel *kern; int N, K; const float *p; } gemm__packed;
+
+/* floats to allocate (64-byte aligned) for a K x N op(B) packed for the current kernel */
+static size_t gemm__packed_size(int N, int K) {
+    const gemm__kernel *k = gemm__pick();
+    return (size_t)((N + k->nr - 1) / k->nr) * k->nr * (size_t)(K > 0 ? K : 0);
+}
+
+/* op(B) [K, N] (B [N, K] when transb) -> dst, described by *pk */
+static void gemm__prepack(gemm__packed *pk, int transb, int N, int K, const float *B, int ldb, float *dst) {
+    gemm__job j;
+    memset(&j, 0, sizeof j);
+    j.kern = gemm__pick(); j.transb = transb; j.N = N; j.K = K; j.B = B; j.ldb = (size_t)ldb;
+    j.nr = j.kern->nr; j.avx512 = !strcmp(j.kern->name, "avx512");
     j.npanels = (N + j.nr - 1) / j.nr;
-    j.ntiles = (M + j.mr - 1) / j.mr;
-    int nth = coop_pool_threads(p);
-    if (2.0 * M * N * K < GEMM_MINFLOP) nth = 1, p = NULL;
-    int want = nth > 1 ? 4 * nth : 1;   /* ~4 tasks per thread: one slowed by another process costs little */
-    if (M <= GEMM_SMALLM) {
-        /* short: pack A once; one row block, columns split (>= 2 panels per task) */
-        j.Ap = gemm__buf_get(GEMM_BUF_A, (size_t)j.ntiles * j.mr * K);
-        if (!j.Ap) { coop_gemm_ref(transb, M, N, K, A, lda, B, ldb, bias, beta, C, ldc); return; }
-        coop_pool_run(p, j.ntiles < nth ? j.ntiles : nth, gemm__pack_a_task, &j);
-        j.rowblocks = 1; j.rows_per = M;
-        j.pan_per = (j.npanels + want - 1) / want;
-        if (nth > 1 && j.pan_per < 2) j.pan_per = 2;
-        j.colblocks = (j.npanels + j.pan_per - 1) / j.pan_per;
-    } else {
-        /* tall: pack B once; rows split in whole tiles */
-        j.Bp = gemm__buf_get(GEMM_BUF_B, (size_t)j.npanels * j.nr * K);
-        if (!j.Bp) { coop_gemm_ref(transb, M, N, K, A, lda, B, ldb, bias, beta, C, ldc); return; }
-        coop_pool_run(p, j.npanels < nth ? j.npanels : nth, gemm__pack_b_task, &j);
-        j.rows_per = (j.ntiles + want - 1) / want * j.mr;
-        j.rowblocks = (M + j.rows_per - 1) / j.rows_per;
-        j.pan_per = j.npanels; j.colblocks = 1;
-    }
-    coop_pool_run(p, j.rowblocks * j.colblocks, gemm__task, &j);
+    j.Bp = dst;
+    if (K > 0) gemm__pack_b_task(&j, 0, 1);
+    pk->kern = j.kern; pk->N = N; pk->K = K; pk->p = dst;
+}
+
+/* C[M, N] = relu?(beta*C + A[M, K] B + bias), B prepacked */
+static void gemm__mm_packed(coop_pool *p, int M, const float *A, int lda, const gemm__packed *B,
+                            const float *bias, float beta, float *C, int ldc, int relu) {
+    gemm__job j;
+    memset(&j, 0, sizeof j);
+    j.M = M; j.N = B->N; j.K = B->K; j.lda = (size_t)lda; j.ldc = (size_t)ldc;
+    j.A = A; j.Bpre = B->p; j.bias = bias; j.beta = beta != 0.0f; j.C = C; j.relu = relu;
+    j.kern = B->kern;
+    gemm__drive(p, &j);
 }
 
 void coop_gemm_ref(int transb, int M, int N, int K, const float *A, int lda, const float *B,
@@ -2926,9 +2987,11 @@ int coop_cliptext_encode(coop_model *m, coop_pool *p, const int32_t *ids, int n,
    lets each tap be one contiguous copy of Cin floats) and multiplies by the weights reordered at
    load to [(ky, kx, Cin), Cout]; while the weights are small (stem, layer1, layer2) this is done
    tile by tile in per-task cache-sized buffers, so the 9x-larger column matrix never goes through
-   memory. ReLU is applied while gathering or pooling, so the gemm output needs no extra pass
-   except before a residual add or a stride-1 conv3 input. The residual add is the gemm's
-   beta = 1 accumulation into the identity (or downsample) output.
+   memory. Every weight matrix is packed once at load into the matmul's panel layout
+   (gemm__prepack), and every ReLU is the matmul's epilogue (applied to each output tile while it
+   is in registers), so no convolution repacks its weights and no pass goes over an activation
+   just to clamp it. The residual add is the gemm's beta = 1 accumulation into the identity (or
+   downsample) output, with the block's final ReLU after it.
    Images go through in chunks so the workspace (allocated once per model, reused) stays
    bounded: about COOP_RESNET_WORKSPACE_MB. */
 
@@ -2936,8 +2999,8 @@ int coop_cliptext_encode(coop_model *m, coop_pool *p, const int32_t *ids, int n,
 #define COOP_RESNET_WORKSPACE_MB 192
 #endif
 
-/* one convolution with BN folded in; w: [cout, k, k, cin] (k = 1 or 3), b: [cout] */
-typedef struct { int cin, cout, k; const float *w, *b; } rn_conv;
+/* one convolution with BN folded in; w: [(ky, kx, cin), cout] prepacked (k = 1 or 3), b: [cout] */
+typedef struct { int cin, cout, k; gemm__packed w; const float *b; } rn_conv;
 
 typedef struct {
     int cin, planes, stride, has_down;
@@ -2949,7 +3012,8 @@ typedef struct {
     rn_conv stem[3];
     rn_block *blk;
     int nblk;
-    const float *pos, *qw, *qb, *kw, *kb, *vw, *vb, *cw, *cb;   /* attention pool */
+    const float *pos, *qb, *kb, *vb, *cb;  /* attention pool: positions, biases, prepacked */
+    gemm__packed qw, kw, vw, cw;          /* Linear weights ([out, in] in the file) */
     float **owned;                      /* working copies made at load (freed with the model) */
     int nowned, capowned;
     /* workspace for `chunk` images, float counts per image of each buffer role */
@@ -2957,7 +3021,7 @@ typedef struct {
     float *ws;
     int ws_chunk;
     int tiled;                          /* rn_conv_tiled when the plan was made */
-    int kn;                             /* rn_weights_kn when loaded: weights stored [K, N] */
+    const gemm__kernel *kern;           /* the matmul kernel the weights are packed for */
     size_t tile_floats;                 /* per-task tile buffer of the tiled 3x3 convs */
     float *tiles;
     int ntiles;
@@ -2972,12 +3036,6 @@ static int rn_force_chunk = 0;
 #define RN_TILE 131072          /* floats per tile buffer (512 KiB, about an L2) */
 #define RN_TILE_MAXW 163840     /* weights (floats) up to which the tiled path is used */
 static int rn_conv_tiled = 1;   /* tests / measurements may switch the tiled path off */
-/* Weights are kept as working copies transposed to [K, N] (K = k*k*cin, N = cout; Linear:
-   [in, out]) and multiplied with transb = 0: the gemm packs B into k-major column panels, which
-   from [K, N] is a contiguous copy per k, but from PyTorch's [N, K] a strided gather, which
-   matters when M is small (tiles, 7x7 layers, the attention pool): RN50 serial, 5-30% less CPU.
-   0 keeps PyTorch's layout (1x1 convs and Linears then used in place from the file). */
-static int rn_weights_kn = 1;
 static int rn_tile_rows(int K) { int r = RN_TILE / K; return r < 16 ? 16 : r; }
 static int rn_is_tiled(const rn_model *r, const rn_conv *cv) { return r->tiled && (size_t)9 * cv->cin * cv->cout <= RN_TILE_MAXW; }
 
@@ -3032,9 +3090,10 @@ static float *rn_own(rn_model *r, size_t nfloats) {
     return p;
 }
 
-/* loads conv `cname` (weight [cout, cin, k, k]) with its BN `bnname` folded in.
-   bn_folded 1: `cname.bias` [cout]; 0: `bnname.{weight,bias,running_mean,running_var}`.
-   1x1 convs of folded files are used in place (their layout already is [cout, cin]). */
+/* loads conv `cname` (weight [cout, cin, k, k]) with its BN `bnname` folded in, and packs it.
+   bn_folded 1: `cname.bias` [cout] (used in place); 0: `bnname.{weight,bias,running_mean,
+   running_var}`. The folded weights are reordered to [(ky, kx, cin), cout] in a temporary
+   buffer, then packed into a working copy owned by the model. */
 static int rn_load_conv(coop_model *m, rn_model *r, rn_conv *cv, const char *cname, const char *bnname,
                         int cin, int cout, int k) {
     char nm[128];
@@ -3060,21 +3119,22 @@ static int rn_load_conv(coop_model *m, rn_model *r, rn_conv *cv, const char *cna
         for (int o = 0; o < cout; o++)
             if (!(var[o] >= 0)) { coop_set_error("%s: tensor '%s' has a negative or NaN variance", coop_model_path(m), nm); return -1; }
     }
-    if (folded && k == 1 && !r->kn) { cv->w = w; cv->b = bias; return 0; }
-    float *wo = rn_own(r, (size_t)cout * cin * k * k), *bo = rn_own(r, (size_t)cout);
-    if (!wo || !bo) return -1;
     size_t K = (size_t)k * k * cin;
+    float *wt = (float *)malloc(K * cout * sizeof(float));
+    float *wp = rn_own(r, gemm__packed_size(cout, (int)K));
+    float *bo = folded ? NULL : rn_own(r, (size_t)cout);
+    if (!wt || !wp || (!folded && !bo)) { free(wt); coop_set_error("resnet: out of memory"); return -1; }
     for (int o = 0; o < cout; o++) {
         double s = folded ? 1.0 : (double)g[o] / sqrt((double)var[o] + 1e-5);
-        bo[o] = folded ? bias[o] : (float)((double)beta[o] - (double)mean[o] * s);
-        /* [cout, cin, ky, kx] -> [cout, (ky, kx, cin)] or, kn, [(ky, kx, cin), cout] */
+        if (!folded) bo[o] = (float)((double)beta[o] - (double)mean[o] * s);
+        /* [cout, cin, ky, kx] -> [(ky, kx, cin), cout] */
         for (int c = 0; c < cin; c++)
-            for (int t = 0; t < k * k; t++) {
-                size_t kk = (size_t)t * cin + c;
-                wo[r->kn ? kk * cout + o : o * K + kk] = (float)(w[((size_t)o * cin + c) * k * k + t] * s);
-            }
+            for (int t = 0; t < k * k; t++)
+                wt[((size_t)t * cin + c) * cout + o] = (float)(w[((size_t)o * cin + c) * k * k + t] * s);
     }
-    cv->w = wo; cv->b = bo;
+    gemm__prepack(&cv->w, 0, cout, (int)K, wt, cout, wp);
+    free(wt);
+    cv->b = folded ? bias : bo;
     return 0;
 }
 
@@ -3083,21 +3143,13 @@ static const float *rn_tensor(coop_model *m, const char *name, int ndim, int64_t
     return coop_model_f32(m, name, ndim, s);
 }
 
-/* a Linear weight [out, in], transposed to [in, out] when r->kn */
-static const float *rn_linear(coop_model *m, rn_model *r, const char *name, int out, int in) {
+/* a Linear weight [out, in] (y = x W^T), packed */
+static int rn_linear(coop_model *m, rn_model *r, gemm__packed *pk, const char *name, int out, int in) {
     const float *w = rn_tensor(m, name, 2, out, in);
-    if (!w || !r->kn) return w;
-    float *t = rn_own(r, (size_t)out * in);
-    if (!t) return NULL;
-    for (int o = 0; o < out; o++)
-        for (int i = 0; i < in; i++) t[(size_t)i * out + o] = w[(size_t)o * in + i];
-    return t;
-}
-
-/* C[M, N] (+)= A[M, K] W + b with W as stored (see rn_weights_kn) */
-static void rn_mm(const rn_model *r, coop_pool *p, int M, int N, int K, const float *A, int lda,
-                  const float *W, const float *b, float beta, float *C, int ldc) {
-    coop_gemm(p, !r->kn, M, N, K, A, lda, W, r->kn ? N : K, b, beta, C, ldc);
+    float *wp = w ? rn_own(r, gemm__packed_size(out, in)) : NULL;
+    if (!wp) return -1;
+    gemm__prepack(pk, 1, out, in, w, in, wp);
+    return 0;
 }
 
 /* builds the per-model state on first use: folded / reordered weights and the workspace plan */
@@ -3126,7 +3178,7 @@ static rn_model *rn_get(coop_model *m) {
     int H = r->S / 2;                                               /* after stem conv1 */
     size_t hw = (size_t)H * H;
     r->tiled = rn_conv_tiled;
-    r->kn = rn_weights_kn;
+    r->kern = gemm__pick();
     need[RN_T1] = hw * (w / 2); need[RN_T2] = hw * (w / 2); need[RN_Y] = hw * w;
     int ok = rn_load_conv(m, r, &r->stem[0], "visual.conv1", "visual.bn1", 3, w / 2, 3) == 0 &&
              rn_load_conv(m, r, &r->stem[1], "visual.conv2", "visual.bn2", w / 2, w / 2, 3) == 0 &&
@@ -3170,13 +3222,13 @@ static rn_model *rn_get(coop_model *m) {
     if (ok) {
         int C = r->C, T = r->grid * r->grid + 1;
         ok = (r->pos = rn_tensor(m, "visual.attnpool.positional_embedding", 2, T, C)) &&
-             (r->qw = rn_linear(m, r, "visual.attnpool.q_proj.weight", C, C)) &&
+             rn_linear(m, r, &r->qw, "visual.attnpool.q_proj.weight", C, C) == 0 &&
              (r->qb = rn_tensor(m, "visual.attnpool.q_proj.bias", 1, C, 0)) &&
-             (r->kw = rn_linear(m, r, "visual.attnpool.k_proj.weight", C, C)) &&
+             rn_linear(m, r, &r->kw, "visual.attnpool.k_proj.weight", C, C) == 0 &&
              (r->kb = rn_tensor(m, "visual.attnpool.k_proj.bias", 1, C, 0)) &&
-             (r->vw = rn_linear(m, r, "visual.attnpool.v_proj.weight", C, C)) &&
+             rn_linear(m, r, &r->vw, "visual.attnpool.v_proj.weight", C, C) == 0 &&
              (r->vb = rn_tensor(m, "visual.attnpool.v_proj.bias", 1, C, 0)) &&
-             (r->cw = rn_linear(m, r, "visual.attnpool.c_proj.weight", r->E, C)) &&
+             rn_linear(m, r, &r->cw, "visual.attnpool.c_proj.weight", r->E, C) == 0 &&
              (r->cb = rn_tensor(m, "visual.attnpool.c_proj.bias", 1, r->E, 0));
         /* head: tokens in COL [T, C], K in Y, V in T1 [T, C], Q in T2 [C], attended in P [C] */
         RN_NEED(RN_COL, (size_t)T * C); RN_NEED(RN_Y, (size_t)T * C); RN_NEED(RN_T1, (size_t)T * C);
@@ -3194,7 +3246,7 @@ static rn_model *rn_get(coop_model *m) {
 /* ---- element-wise passes, threaded over rows ------------------------------------------- */
 typedef struct {
     const float *in; float *out;
-    int H, W, C, k, relu;           /* input grid and channels; k: pool size or conv stride */
+    int H, W, C, k;                 /* input grid and channels; k: pool size or conv stride */
     int Ho, Wo, rows;               /* output grid; rows = n * Ho */
 } rn_pass;
 
@@ -3203,23 +3255,16 @@ static void rn_range(int total, int task, int ntasks, int *a, int *b) {
     *b = (int)((int64_t)total * (task + 1) / ntasks);
 }
 
-/* im2col of a 3x3 pad-1 conv with stride k for output pixels [p0, p1) (pixel = (i, oy, ox)),
-   optional ReLU on the input:
-     col[(i, oy, ox), (ky, kx, c)] = relu?(in[i, oy*k + ky - 1, ox*k + kx - 1, c]), 0 outside
-   nchw: the input is the [n, 3, H, W] pixel tensor (the stem's first conv) */
-/* row helpers: dst = relu(src); dst += (relu?)(src); dst *= s. GCC -O2 leaves such loops
-   scalar (its cheap vectorizer skips loops with a runtime count), so with AVX-512 they run 16
-   lanes at a time, the tail through a mask; elementwise, so results are the same either way. */
+/* row helpers: dst += src; dst *= s. GCC -O2 leaves such loops scalar (its cheap vectorizer
+   skips loops with a runtime count), so with AVX-512 they run 16 lanes at a time, the tail
+   through a mask; elementwise, so results are the same either way. */
 #if GEMM_X86
 __attribute__((target("avx512f"))) static void rn__rows16(float *dst, const float *src, size_t n, int op, float s) {
-    const __m512 z = _mm512_setzero_ps(), sv = _mm512_set1_ps(s);
+    const __m512 sv = _mm512_set1_ps(s);
     for (size_t i = 0; i < n; i += 16) {
         __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
-        __m512 v = op == 3 ? _mm512_maskz_loadu_ps(m, dst + i) : _mm512_maskz_loadu_ps(m, src + i);
-        if (op == 0) v = _mm512_max_ps(v, z);                                                       /* relu copy */
-        else if (op == 1) v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, dst + i), _mm512_max_ps(v, z)); /* += relu */
-        else if (op == 2) v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, dst + i), v);                 /* += */
-        else v = _mm512_mul_ps(v, sv);                                                              /* *= s */
+        __m512 v = _mm512_maskz_loadu_ps(m, dst + i);
+        v = op == 0 ? _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, src + i)) : _mm512_mul_ps(v, sv);
         _mm512_mask_storeu_ps(dst + i, m, v);
     }
 }
@@ -3228,11 +3273,12 @@ static void rn_rows(float *dst, const float *src, size_t n, int op, float s) {
 #if GEMM_X86
     if (act__simd()) { rn__rows16(dst, src, n, op, s); return; }
 #endif
-    for (size_t c = 0; c < n; c++)
-        dst[c] = op == 0 ? (src[c] > 0 ? src[c] : 0) : op == 1 ? dst[c] + (src[c] > 0 ? src[c] : 0)
-               : op == 2 ? dst[c] + src[c] : dst[c] * s;
+    for (size_t c = 0; c < n; c++) dst[c] = op == 0 ? dst[c] + src[c] : dst[c] * s;
 }
 
+/* im2col of a 3x3 pad-1 conv with stride k for output pixels [p0, p1) (pixel = (i, oy, ox)):
+     col[(i, oy, ox), (ky, kx, c)] = in[i, oy*k + ky - 1, ox*k + kx - 1, c], 0 outside
+   nchw: the input is the [n, 3, H, W] pixel tensor (the stem's first conv) */
 static void rn_gather(const rn_pass *a, int64_t p0, int64_t p1, int nchw, float *dst) {
     int C = a->C;
     size_t plane = (size_t)a->H * a->W;
@@ -3248,9 +3294,7 @@ static void rn_gather(const rn_pass *a, int64_t p0, int64_t p1, int nchw, float 
                     for (int c = 0; c < C; c++) dst[c] = src[c * plane];
                     continue;
                 }
-                const float *src = a->in + (((size_t)i * a->H + iy) * a->W + ix) * C;
-                if (a->relu) rn_rows(dst, src, (size_t)C, 0, 0.0f);
-                else memcpy(dst, src, (size_t)C * sizeof *dst);
+                memcpy(dst, a->in + (((size_t)i * a->H + iy) * a->W + ix) * C, (size_t)C * sizeof *dst);
             }
         }
     }
@@ -3288,12 +3332,12 @@ static void rn_conv_tile_task(void *ctx, int task, int ntasks) {
     for (int64_t t = p0; t < p1; t += j->rows) {
         int m = (int)(p1 - t < j->rows ? p1 - t : j->rows);
         rn_gather(&j->a, t, t + m, j->nchw, buf);
-        rn_mm(j->r, NULL, m, N, K, buf, K, j->cv->w, j->cv->b, 0.0f, j->y + (size_t)t * N, N);
+        gemm__mm_packed(NULL, m, buf, K, &j->cv->w, j->cv->b, 0.0f, j->y + (size_t)t * N, N, 1);
     }
 }
 
-/* AvgPool2d(k) (kernel = stride = k, no padding; H, W multiples of k) over NHWC, optional ReLU
-   on the input: out[i, oy, ox, c] = mean over the k x k window of relu?(in) */
+/* AvgPool2d(k) (kernel = stride = k, no padding; H, W multiples of k) over NHWC:
+   out[i, oy, ox, c] = mean over the k x k window of in */
 static void rn_avgpool_task(void *ctx, int task, int ntasks) {
     const rn_pass *a = (const rn_pass *)ctx;
     int r0, r1, C = a->C, k = a->k;
@@ -3307,20 +3351,11 @@ static void rn_avgpool_task(void *ctx, int task, int ntasks) {
             for (int dy = 0; dy < k; dy++)
                 for (int dx = 0; dx < k; dx++) {
                     const float *src = a->in + (((size_t)i * a->H + oy * k + dy) * a->W + ox * k + dx) * C;
-                    rn_rows(dst, src, (size_t)C, a->relu ? 1 : 2, 0.0f);
+                    rn_rows(dst, src, (size_t)C, 0, 0.0f);
                 }
-            rn_rows(dst, NULL, (size_t)C, 3, inv);
+            rn_rows(dst, NULL, (size_t)C, 1, inv);
         }
     }
-}
-
-/* in-place ReLU over rows * C floats (rows = n*H*W here, one "row" = one pixel) */
-static void rn_relu_task(void *ctx, int task, int ntasks) {
-    const rn_pass *a = (const rn_pass *)ctx;
-    int r0, r1;
-    rn_range(a->rows, task, ntasks, &r0, &r1);
-    float *x = a->out + (size_t)r0 * a->C;
-    rn_rows(x, x, (size_t)(r1 - r0) * a->C, 0, 0.0f);
 }
 
 static int rn_ntasks(coop_pool *p, int rows) {
@@ -3331,12 +3366,12 @@ static int rn_ntasks(coop_pool *p, int rows) {
 static void rn_run(coop_pool *p, coop_task_fn fn, rn_pass *a) { coop_pool_run(p, rn_ntasks(p, a->rows), fn, a); }
 
 
-/* Y[n*Ho*Wo, cout] = conv3x3(relu?(X[n, H, W, cin]), stride); nchw: X is the [n, 3, H, W]
+/* Y[n*Ho*Wo, cout] = relu(conv3x3(X[n, H, W, cin], stride)); nchw: X is the [n, 3, H, W]
    pixel tensor (the stem's first conv). col: the whole-path column matrix */
 static void rn_conv3x3(const rn_model *r, coop_pool *p, const rn_conv *cv, const float *x, int n, int H, int W,
-                       int stride, int relu_in, int nchw, float *col, float *y) {
+                       int stride, int nchw, float *col, float *y) {
     rn_conv_job j;
-    rn_pass a = {x, NULL, H, W, cv->cin, stride, relu_in, H / stride, W / stride, n * (H / stride)};
+    rn_pass a = {x, NULL, H, W, cv->cin, stride, H / stride, W / stride, n * (H / stride)};
     int K = 9 * cv->cin;
     j.a = a; j.r = r; j.cv = cv; j.nchw = nchw; j.rows = rn_tile_rows(K);
     j.npix = (int64_t)n * a.Ho * a.Wo; j.y = y; j.tile_floats = r->tile_floats;
@@ -3348,17 +3383,12 @@ static void rn_conv3x3(const rn_model *r, coop_pool *p, const rn_conv *cv, const
     }
     j.col = col;
     coop_pool_run(p, rn_ntasks(p, (int)(j.npix < 1 << 30 ? j.npix : 1 << 30)), rn_im2col_task, &j);
-    rn_mm(r, p, (int)j.npix, cv->cout, K, col, K, cv->w, cv->b, 0.0f, y, cv->cout);
+    gemm__mm_packed(p, (int)j.npix, col, K, &cv->w, cv->b, 0.0f, y, cv->cout, 1);
 }
 
-static void rn_pool(coop_pool *p, const float *x, int n, int H, int W, int C, int k, int relu, float *y) {
-    rn_pass a = {x, y, H, W, C, k, relu, H / k, W / k, n * (H / k)};
+static void rn_pool(coop_pool *p, const float *x, int n, int H, int W, int C, int k, float *y) {
+    rn_pass a = {x, y, H, W, C, k, H / k, W / k, n * (H / k)};
     rn_run(p, rn_avgpool_task, &a);
-}
-
-static void rn_relu(coop_pool *p, float *x, int64_t pixels, int C) {
-    rn_pass a = {NULL, x, 0, 0, C, 0, 0, 0, 0, (int)pixels};
-    rn_run(p, rn_relu_task, &a);
 }
 
 /* ---- attention pooling head ---------------------------------------------------------- */
@@ -3421,33 +3451,32 @@ static void rn_attend_task(void *ctx, int task, int ntasks) {
 static void rn_forward_chunk(const rn_model *r, coop_pool *p, const float *pixels, int n, float **b, float *out) {
     int w = r->width, H = r->S / 2;
     float *x = b[RN_X], *y = b[RN_Y];
-    /* stem: [n,3,S,S] -> T1 [n,S/2,S/2,w/2] -> T2 [.., w/2] -> Y [.., w] -> X [n,S/4,S/4,w] */
-    rn_conv3x3(r, p, &r->stem[0], pixels, n, r->S, r->S, 2, 0, 1, b[RN_COL], b[RN_T1]);
-    rn_conv3x3(r, p, &r->stem[1], b[RN_T1], n, H, H, 1, 1, 0, b[RN_COL], b[RN_T2]);
-    rn_conv3x3(r, p, &r->stem[2], b[RN_T2], n, H, H, 1, 1, 0, b[RN_COL], y);
-    rn_pool(p, y, n, H, H, w, 2, 1, x);
+    /* stem: [n,3,S,S] -> T1 [n,S/2,S/2,w/2] -> T2 [.., w/2] -> Y [.., w] -> X [n,S/4,S/4,w],
+       each conv with its ReLU */
+    rn_conv3x3(r, p, &r->stem[0], pixels, n, r->S, r->S, 2, 1, b[RN_COL], b[RN_T1]);
+    rn_conv3x3(r, p, &r->stem[1], b[RN_T1], n, H, H, 1, 0, b[RN_COL], b[RN_T2]);
+    rn_conv3x3(r, p, &r->stem[2], b[RN_T2], n, H, H, 1, 0, b[RN_COL], y);
+    rn_pool(p, y, n, H, H, w, 2, x);
     H /= 2;
     for (int bi = 0; bi < r->nblk; bi++) {
         const rn_block *k = &r->blk[bi];
         int s = k->stride, Ho = H / s, P = k->planes;
         int M = n * H * H, Mo = n * Ho * Ho;
-        /* T1 [M, P] = conv1(x); T2 [M, P] = conv2(relu(T1)) */
-        rn_mm(r, p, M, P, k->cin, x, k->cin, k->c1.w, k->c1.b, 0.0f, b[RN_T1], P);
-        rn_conv3x3(r, p, &k->c2, b[RN_T1], n, H, H, 1, 1, 0, b[RN_COL], b[RN_T2]);
-        /* A3 [Mo, P] = avgpool(relu(T2)) (into T1, free now) or relu(T2) in place */
+        /* T1 [M, P] = relu(conv1(x)); T2 [M, P] = relu(conv2(T1)) */
+        gemm__mm_packed(p, M, x, k->cin, &k->c1.w, k->c1.b, 0.0f, b[RN_T1], P, 1);
+        rn_conv3x3(r, p, &k->c2, b[RN_T1], n, H, H, 1, 0, b[RN_COL], b[RN_T2]);
+        /* A3 [Mo, P] = avgpool(T2) (into T1, free now), or T2 itself */
         const float *a3 = b[RN_T2];
-        if (s > 1) { rn_pool(p, b[RN_T2], n, H, H, P, s, 1, b[RN_T1]); a3 = b[RN_T1]; }
-        else rn_relu(p, b[RN_T2], M, P);
-        /* out [Mo, 4P] = identity (+=) conv3(A3), then ReLU */
+        if (s > 1) { rn_pool(p, b[RN_T2], n, H, H, P, s, b[RN_T1]); a3 = b[RN_T1]; }
+        /* out [Mo, 4P] = relu(identity + conv3(A3)) */
         float *o = x;
         if (k->has_down) {
             const float *xi = x;
-            if (s > 1) { rn_pool(p, x, n, H, H, k->cin, s, 0, b[RN_P]); xi = b[RN_P]; }
-            rn_mm(r, p, Mo, 4 * P, k->cin, xi, k->cin, k->down.w, k->down.b, 0.0f, y, 4 * P);
+            if (s > 1) { rn_pool(p, x, n, H, H, k->cin, s, b[RN_P]); xi = b[RN_P]; }
+            gemm__mm_packed(p, Mo, xi, k->cin, &k->down.w, k->down.b, 0.0f, y, 4 * P, 0);
             o = y;
         }
-        rn_mm(r, p, Mo, 4 * P, P, a3, P, k->c3.w, k->c3.b, 1.0f, o, 4 * P);
-        rn_relu(p, o, Mo, 4 * P);
+        gemm__mm_packed(p, Mo, a3, P, &k->c3.w, k->c3.b, 1.0f, o, 4 * P, 1);
         if (o == y) { y = x; x = o; }
         H = Ho;
     }
@@ -3456,16 +3485,21 @@ static void rn_forward_chunk(const rn_model *r, coop_pool *p, const float *pixel
     rn_head h = {r, x, b[RN_COL], b[RN_T2], y, b[RN_T1], b[RN_P], n};
     coop_pool_run(p, rn_ntasks(p, n), rn_tokens_task, &h);
     /* q from the mean token only: rows of tok with stride T*C */
-    rn_mm(r, p, n, C, C, h.tok, T * C, r->qw, r->qb, 0.0f, b[RN_T2], C);
-    rn_mm(r, p, n * T, C, C, h.tok, C, r->kw, r->kb, 0.0f, y, C);
-    rn_mm(r, p, n * T, C, C, h.tok, C, r->vw, r->vb, 0.0f, b[RN_T1], C);
+    gemm__mm_packed(p, n, h.tok, T * C, &r->qw, r->qb, 0.0f, b[RN_T2], C, 0);
+    gemm__mm_packed(p, n * T, h.tok, C, &r->kw, r->kb, 0.0f, y, C, 0);
+    gemm__mm_packed(p, n * T, h.tok, C, &r->vw, r->vb, 0.0f, b[RN_T1], C, 0);
     coop_pool_run(p, rn_ntasks(p, n * r->heads), rn_attend_task, &h);
-    rn_mm(r, p, n, r->E, C, b[RN_P], C, r->cw, r->cb, 0.0f, out, r->E);
+    gemm__mm_packed(p, n, b[RN_P], C, &r->cw, r->cb, 0.0f, out, r->E, 0);
 }
 
 int coop_resnet_encode(coop_model *m, coop_pool *p, const float *pixels, int n, float *out) {
     if (n < 0 || (n > 0 && (!pixels || !out))) { coop_set_error("resnet: bad arguments (n = %d)", n); return -1; }
     rn_model *r = rn_get(m);
+    if (r && (r->kern != gemm__pick() || r->tiled != rn_conv_tiled)) {
+        /* the weights were packed for another matmul kernel (coop_gemm_force_kernel since) */
+        coop_model_set_slot(m, COOP_SLOT_VISION, NULL, NULL);
+        r = rn_get(m);
+    }
     if (!r) return -1;
     if (n == 0) return 0;
     if (r->grid * r->grid + 1 > 1024) { coop_set_error("%s: ResNet image_size %d too large (at most 1024)", coop_model_path(m), r->S); return -1; }

@@ -5,6 +5,9 @@
    matrices, padded strides, transb 0/1, bias, beta 0/1, on 1 and 2 threads. Determinism:
    two runs give identical bits, 1 and 2 threads give identical bits, and a row of C does not
    depend on the other rows computed with it (M = 1 or a slice gives the same bits).
+   Prepacked B (gemm__prepack + gemm__mm_packed, the ResNet path): the same bits as coop_gemm,
+   and with the ReLU epilogue the same bits as max(0, coop_gemm) (K past one block: the clamp
+   only after the last block).
    pool: every task runs once, big jobs, nested runs, two threads sharing one pool. */
 #define COOP_IMPLEMENTATION
 #include "coop.h"
@@ -20,7 +23,7 @@ static float *frand_n(size_t n) {
 
 static const char *kernels[] = {"avx512", "avx2", "portable"};
 enum { NK = 3 };
-typedef struct { double worst; int cases, nondet, thread_diff; } stats;
+typedef struct { double worst; int cases, nondet, thread_diff, packed_diff; } stats;
 static stats st[NK][2];   /* [kernel][threads - 1] */
 
 /* one case: all kernels and thread counts against one reference */
@@ -59,6 +62,21 @@ static void run_case(coop_pool *pools[2], int transb, int M, int N, int K, int p
             if (memcmp(C, C2, sizeof(float) * nc)) s->nondet++;
             if (th == 0) memcpy(C1, C, sizeof(float) * nc);
             else if (memcmp(C, C1, sizeof(float) * nc)) s->thread_diff++;
+            /* prepacked B, without and with the ReLU epilogue */
+            float *Bp = (float *)coop_malloc(sizeof(float) * (gemm__packed_size(N, K) + 16));
+            gemm__packed pk;
+            gemm__prepack(&pk, transb, N, K, B, ldb, Bp);
+            for (int relu = 0; relu < 2; relu++) {
+                memcpy(C2, C0, sizeof(float) * nc);
+                gemm__mm_packed(pools[th], M, A, lda, &pk, bb, beta, C2, ldc, relu);
+                for (int i = 0; i < M; i++)
+                    for (int n = 0; n < ldc; n++) {
+                        size_t o = (size_t)i * ldc + n;
+                        float want = n >= N ? C0[o] : relu && !(C[o] > 0) ? 0.0f : C[o];
+                        if (memcmp(&C2[o], &want, sizeof(float))) { s->packed_diff++; i = M; break; }
+                    }
+            }
+            coop_free(Bp);
         }
     }
     coop_gemm_force_kernel(NULL);
@@ -244,7 +262,8 @@ int main(void) {
             snprintf(line, sizeof line, "%s %d thread(s), %d cases: max rel %.3g, repeats differ %d%s", kernels[kk],
                      th + 1, s->cases, s->worst, s->nondet, th ? ", differ from 1 thread" : "");
             if (th) snprintf(line + strlen(line), sizeof line - strlen(line), " %d", s->thread_diff);
-            tu_check(s->cases > 0 && s->worst <= 1e-5 && s->nondet == 0 && s->thread_diff == 0, line);
+            snprintf(line + strlen(line), sizeof line - strlen(line), ", prepacked (+relu) differ %d", s->packed_diff);
+            tu_check(s->cases > 0 && s->worst <= 1e-5 && s->nondet == 0 && s->thread_diff == 0 && s->packed_diff == 0, line);
         }
         row_independence(pools[1]);
     }

@@ -173,6 +173,26 @@ static void check_coop_rn(coop_pool *pool) {
     coop_model_free(m);
 }
 
+/* one model, encoded, then the matmul kernel changes and it is encoded again */
+static void check_kernel_switch(coop_pool *pool) {
+    int64_t np, nw, sh[8];
+    float *pix = tu_load_f32(DIR "pixels.npy", &np, sh, NULL);
+    int n = (int)sh[0];
+    float *want = tu_load_f32(DIR "want_f32.npy", &nw, sh, NULL);
+    int E = (int)sh[1];
+    coop_model *m = coop_model_load(DIR "rn_f32.coop");
+    float *out = (float *)calloc((size_t)n * E, sizeof(float));
+    int ok = m && coop_encode_image(m, pool, pix, n, out) == 0;
+    const char *other = strcmp(coop_gemm_kernel_name(), "portable") ? "portable" : "avx2";
+    coop_gemm_force_kernel(other);
+    ok = ok && coop_encode_image(m, pool, pix, n, out) == 0;
+    char line[96];
+    snprintf(line, sizeof line, "same model, kernel switched to %s between calls", coop_gemm_kernel_name());
+    coop_gemm_force_kernel(NULL);
+    if (tu_check(ok, line)) tu_compare(line, out, want, (int64_t)n * E, E, 1e-4, 0.99999);
+    free(out); coop_free(pix); coop_free(want); coop_model_free(m);
+}
+
 int main(void) {
     coop_pool *pool = coop_pool_create(2);
     printf("test_resnet (gemm kernel %s)\n", coop_gemm_kernel_name());
@@ -180,10 +200,20 @@ int main(void) {
     check_file(DIR "rn_f32.coop", DIR "want_f32.npy", NULL, 2, "f32 folded, serial, chunks of 2");
     rn_conv_tiled = 0;   /* 3x3 convs through one full im2col + threaded gemm (big layers' path) */
     check_file(DIR "rn_f32.coop", DIR "want_f32.npy", pool, 0, "f32 folded, untiled im2col");
-    rn_weights_kn = 0;   /* weights in PyTorch's [N, K] layout, 1x1 convs used in place */
-    check_file(DIR "rn_f32.coop", DIR "want_f32.npy", pool, 0, "f32 folded, untiled, [N,K] weights");
-    check_file(DIR "rn_unfolded.coop", DIR "want_unfolded.npy", pool, 0, "f32 BN folded at load, untiled, [N,K]");
-    rn_conv_tiled = 1; rn_weights_kn = 1;
+    check_file(DIR "rn_unfolded.coop", DIR "want_unfolded.npy", pool, 0, "f32 BN folded at load, untiled");
+    rn_conv_tiled = 1;
+    /* every matmul kernel (weights packed for it), and a kernel switch between two calls on
+       one model (the weights are repacked) */
+    static const char *kern[] = {"avx2", "portable"};
+    for (int i = 0; i < 2; i++) {
+        coop_gemm_force_kernel(kern[i]);
+        if (strcmp(coop_gemm_kernel_name(), kern[i])) { printf("  kernel %s: not on this CPU, skipped\n", kern[i]); continue; }
+        char what[64];
+        snprintf(what, sizeof what, "f32 folded, %s kernel", kern[i]);
+        check_file(DIR "rn_f32.coop", DIR "want_f32.npy", pool, 0, what);
+    }
+    coop_gemm_force_kernel(NULL);
+    check_kernel_switch(pool);
     check_file(DIR "rn_unfolded.coop", DIR "want_unfolded.npy", pool, 0, "f32 BN folded at load");
     check_file(DIR "rn_unfolded.coop", DIR "want_unfolded.npy", pool, 1, "f32 BN folded at load, chunks of 1");
     check_file(DIR "rn_f16.coop", DIR "want_f16.npy", pool, 0, "f16 folded");
