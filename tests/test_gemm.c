@@ -7,7 +7,8 @@
    depend on the other rows computed with it (M = 1 or a slice gives the same bits).
    Prepacked B (gemm__prepack + gemm__mm_packed, the ResNet path): the same bits as coop_gemm,
    and with the ReLU epilogue the same bits as max(0, coop_gemm) (K past one block: the clamp
-   only after the last block).
+   only after the last block). bf16 (AVX-512 BF16, when the CPU has it): against double sums of
+   the bf16-rounded operands, and 1 vs 2 threads bit-identical.
    pool: every task runs once, big jobs, nested runs, two threads sharing one pool. */
 #define COOP_IMPLEMENTATION
 #include "coop.h"
@@ -25,6 +26,7 @@ static const char *kernels[] = {"avx512", "avx2", "portable"};
 enum { NK = 3 };
 typedef struct { double worst; int cases, nondet, thread_diff, packed_diff; } stats;
 static stats st[NK][2];   /* [kernel][threads - 1] */
+static stats stbf[2];     /* bf16 products, [threads - 1] */
 
 /* one case: all kernels and thread counts against one reference */
 static void run_case(coop_pool *pools[2], int transb, int M, int N, int K, int pad, int use_bias, float beta) {
@@ -63,9 +65,9 @@ static void run_case(coop_pool *pools[2], int transb, int M, int N, int K, int p
             if (th == 0) memcpy(C1, C, sizeof(float) * nc);
             else if (memcmp(C, C1, sizeof(float) * nc)) s->thread_diff++;
             /* prepacked B, without and with the ReLU epilogue */
-            float *Bp = (float *)coop_malloc(sizeof(float) * (gemm__packed_size(N, K) + 16));
+            float *Bp = (float *)coop_malloc(sizeof(float) * (gemm__packed_size(N, K, 0) + 16));
             gemm__packed pk;
-            gemm__prepack(&pk, transb, N, K, B, ldb, Bp);
+            gemm__prepack(&pk, transb, N, K, B, ldb, Bp, 0);
             for (int relu = 0; relu < 2; relu++) {
                 memcpy(C2, C0, sizeof(float) * nc);
                 gemm__mm_packed(pools[th], M, A, lda, &pk, bb, beta, C2, ldc, relu);
@@ -80,6 +82,37 @@ static void run_case(coop_pool *pools[2], int transb, int M, int N, int K, int p
         }
     }
     coop_gemm_force_kernel(NULL);
+    if (gemm__bf16_ok()) {
+        /* reference: double sums of the operands rounded to bf16 */
+        float *Ab = (float *)malloc(sizeof(float) * (na ? na : 1)), *Bb = (float *)malloc(sizeof(float) * (nb ? nb : 1));
+        for (size_t i = 0; i < na; i++) Ab[i] = coop_bf16_to_f32(coop_f32_to_bf16(A[i]));
+        for (size_t i = 0; i < nb; i++) Bb[i] = coop_bf16_to_f32(coop_f32_to_bf16(B[i]));
+        memcpy(R, C0, sizeof(float) * nc);
+        coop_gemm_ref(transb, M, N, K, Ab, lda, Bb, ldb, bb, beta, R, ldc);
+        float *Bp = (float *)coop_malloc(sizeof(float) * (gemm__packed_size(N, K, 1) + 16));
+        gemm__packed pk;
+        gemm__prepack(&pk, transb, N, K, B, ldb, Bp, 1);
+        for (int th = 0; th < 2; th++) {
+            stats *s = &stbf[th];
+            memcpy(C, C0, sizeof(float) * nc);
+            gemm__mm_packed(pools[th], M, A, lda, &pk, bb, beta, C, ldc, (M + N) & 1);
+            double maxabs = 0;
+            for (int i = 0; i < M; i++)
+                for (int n = 0; n < ldc; n++) {
+                    size_t o = (size_t)i * ldc + n;
+                    if (n >= N) { if (memcmp(&C[o], &C0[o], sizeof(float))) maxabs = INFINITY; continue; }
+                    float want = (M + N) & 1 && !(R[o] > 0) ? 0.0f : R[o];
+                    double d = fabs((double)C[o] - want);
+                    if (!(d <= maxabs)) maxabs = d;
+                }
+            double rel = maxabs / (scale > 0 ? scale : 1);
+            if (!(rel <= s->worst)) s->worst = rel;
+            s->cases += pk.bf16;
+            if (th == 0) memcpy(C1, C, sizeof(float) * nc);
+            else if (memcmp(C, C1, sizeof(float) * nc)) s->thread_diff++;
+        }
+        coop_free(Bp); free(Ab); free(Bb);
+    }
     free(A); free(B); free(bias); free(C0); free(R); free(C); free(C2); free(C1);
 }
 
@@ -268,6 +301,14 @@ int main(void) {
         row_independence(pools[1]);
     }
     coop_gemm_force_kernel(NULL);
+    if (!gemm__bf16_ok()) printf("  bf16 products: no AVX-512 BF16 on this CPU, skipped\n");
+    else
+        for (int th = 0; th < 2; th++) {
+            stats *s = &stbf[th];
+            snprintf(line, sizeof line, "bf16 %d thread(s), %d cases: max rel %.3g vs bf16-rounded operands%s %d", th + 1,
+                     s->cases, s->worst, th ? ", differ from 1 thread" : "", s->thread_diff);
+            tu_check(s->cases > 0 && s->worst <= 1e-5 && s->thread_diff == 0, line);
+        }
     {
         coop_pool *pn = coop_pool_create(2);
         float *A = frand_n(8 * 500), *B = frand_n(40 * 50);

@@ -214,6 +214,16 @@ int main(void) {
     }
     coop_gemm_force_kernel(NULL);
     check_kernel_switch(pool);
+    {
+        int64_t np, nw, sh[8];
+        float *pix = tu_load_f32(DIR "pixels.npy", &np, sh, NULL);
+        int n = (int)sh[0];
+        float *want = tu_load_f32(DIR "want_f32.npy", &nw, sh, NULL);
+        coop_model *m = coop_model_load(DIR "rn_f32.coop");
+        coop_pool *p1 = coop_pool_create(1);
+        if (tu_check(m != NULL, "rn_f32.coop loads")) tu_bf16_image(m, p1, pool, pix, n, (int)sh[1], want, "RN");
+        coop_pool_free(p1); coop_model_free(m); coop_free(pix); coop_free(want);
+    }
     check_file(DIR "rn_unfolded.coop", DIR "want_unfolded.npy", pool, 0, "f32 BN folded at load");
     check_file(DIR "rn_unfolded.coop", DIR "want_unfolded.npy", pool, 1, "f32 BN folded at load, chunks of 1");
     check_file(DIR "rn_f16.coop", DIR "want_f16.npy", pool, 0, "f16 folded");

@@ -37,6 +37,7 @@ int main(void) {
     /* one image at a time gives the same as a batch */
     for (int i = 0; i < ni; i++) coop_encode_image(m, p2, px + (size_t)i * 3 * 32 * 32, 1, img1 + (size_t)i * E);
     tu_compare("ViT one by one vs batch", img1, img, (int64_t)ni * E, E, 1e-5, 0.9999999);
+    tu_bf16_image(m, p1, p2, px, ni, E, want_img, "ViT");
 
     /* ---- text tower from ids ---- */
     int32_t *ids = tu_load_i32(FIX "ids.npy", NULL, sh, NULL);

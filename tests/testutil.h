@@ -60,6 +60,32 @@ static int tu_compare(const char *what, const float *got, const float *want, int
     return tu_check(rel <= tol_rel && worst_cos >= min_cos, line);
 }
 
+#ifdef COOP_H_API
+/* bf16 compute of an image tower (coop_model_set_bf16): features against the fp32 reference
+   `want` within bf16 rounding (rel 3e-2, cosine 0.999, as for bf16 weight files), 1 and 2
+   threads bit-identical, and switching back gives fp32 results again. Skipped (printed) on
+   CPUs without AVX-512 BF16. */
+static void tu_bf16_image(coop_model *m, coop_pool *p1, coop_pool *p2, const float *px, int n, int E,
+                          const float *want, const char *what) {
+    char line[160];
+    if (coop_model_set_bf16(m, 1)) { printf("  %s: %s, skipped\n", what, coop_last_error()); return; }
+    float *a = (float *)calloc((size_t)n * E, sizeof(float)), *b = (float *)calloc((size_t)n * E, sizeof(float));
+    int ok = coop_encode_image(m, p2, px, n, a) == 0 && coop_encode_image(m, p1, px, n, b) == 0;
+    snprintf(line, sizeof line, "%s, bf16 compute: encodes", what);
+    if (tu_check(ok, line)) {
+        snprintf(line, sizeof line, "%s, bf16 compute vs fp32 reference", what);
+        tu_compare(line, a, want, (int64_t)n * E, E, 3e-2, 0.999);
+        snprintf(line, sizeof line, "%s, bf16 compute: 1 and 2 threads bit-identical", what);
+        tu_check(!memcmp(a, b, sizeof(float) * (size_t)n * E), line);
+    }
+    coop_model_set_bf16(m, 0);
+    ok = coop_encode_image(m, p2, px, n, a) == 0;
+    snprintf(line, sizeof line, "%s, bf16 off again: fp32 features", what);
+    if (tu_check(ok, line)) tu_compare(line, a, want, (int64_t)n * E, E, 1e-4, 0.99999);
+    free(a); free(b);
+}
+#endif
+
 /* closing line, counted by CI; returns the exit code */
 static int tu_done(const char *name) {
     printf("%s: %d passed, %d failed\n", name, tu_checks - tu_failures, tu_failures);

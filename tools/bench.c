@@ -1,7 +1,7 @@
 /* bench -- speed of coop.h's building blocks on this machine (a benchmark, not a test).
 
    usage: build/bench [SECTION...] [--threads N] [--quick] [--kernel avx512|avx2|portable]
-                      [--no-torch] [--model VITB32.coop]
+                      [--no-torch] [--model VITB32.coop] [--bf16]
      peak    fp32 FMA peak: independent FMA chains held in registers, 1 thread and all threads
      pool    coop_pool_run round trip: back to back, and after the workers went to sleep
      gemm    coop_gemm GFLOPS at the model's shapes, 1 and N threads, as a fraction of the peak
@@ -10,6 +10,8 @@
              whole towers at the real sizes, side by side with PyTorch (tools/bench_torch.py run
              by this program with /usr/bin/python3; --no-torch skips it): the median time of
              each and the ratio PyTorch / coop.h
+   --bf16 runs the image towers (vit, resnet, coop step) with bf16 compute (coop_model_set_bf16)
+   instead of fp32; PyTorch stays fp32.
    With no section every section runs. Each number is the best of several timed repeats after
    a warm-up; the machine may be shared, so the median is printed next to it.
 
@@ -28,6 +30,7 @@ typedef struct {
     int quick;           /* fewer repeats */
     int no_torch;        /* skip the PyTorch side */
     const char *model;   /* a real ViT-B-32 model file instead of the random one */
+    int bf16;            /* image towers with bf16 compute */
 } bench_opts;
 
 static double bench_now(void) {
@@ -514,7 +517,7 @@ static int bench_img_run(void *ctx) {
 static coop_model *bench_load(const bench_opts *o, const char *name) {
     const char *path = o->model && !strcmp(name, "vitb32") ? o->model : bench_model_file(name);
     coop_model *m = coop_model_load(path);
-    if (!m) { fprintf(stderr, "bench: %s\n", coop_last_error()); exit(1); }
+    if (!m || (o->bf16 && strcmp(name, "roberta") && coop_model_set_bf16(m, 1))) { fprintf(stderr, "bench: %s\n", coop_last_error()); exit(1); }
     return m;
 }
 
@@ -671,20 +674,21 @@ static const bench_section sections[] = {
 enum { BENCH_NSECTIONS = (int)(sizeof sections / sizeof sections[0]) };
 
 int main(int argc, char **argv) {
-    bench_opts o = {0, 0, 0, NULL};
+    bench_opts o = {0, 0, 0, NULL, 0};
     const char *want[16];
     int nwant = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) o.threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--quick")) o.quick = 1;
         else if (!strcmp(argv[i], "--no-torch")) o.no_torch = 1;
+        else if (!strcmp(argv[i], "--bf16")) o.bf16 = 1;
         else if (!strcmp(argv[i], "--model") && i + 1 < argc) o.model = argv[++i];
         else if (!strcmp(argv[i], "--kernel") && i + 1 < argc) {
             coop_gemm_force_kernel(argv[++i]);
             if (strcmp(coop_gemm_kernel_name(), argv[i])) { fprintf(stderr, "bench: kernel %s not available here\n", argv[i]); return 2; }
         }
         else if (argv[i][0] == '-' || nwant == 16) {
-            printf("usage: %s [SECTION...] [--threads N] [--quick] [--kernel avx512|avx2|portable] [--no-torch] [--model F]\nsections:\n", argv[0]);
+            printf("usage: %s [SECTION...] [--threads N] [--quick] [--kernel avx512|avx2|portable] [--no-torch] [--model F] [--bf16]\nsections:\n", argv[0]);
             for (int s = 0; s < BENCH_NSECTIONS; s++) printf("  %-8s %s\n", sections[s].name, sections[s].help);
             return strcmp(argv[i], "-h") && strcmp(argv[i], "--help") ? 2 : 0;
         } else want[nwant++] = argv[i];
