@@ -66,7 +66,7 @@ static char **load_names(const char *src, int *n) {
 
 int main(int argc, char **argv) {
     const char *model = NULL, *ctx = NULL, *head_path = NULL, *classes = NULL, *save_head = NULL, *run = NULL;
-    int ctp = COOP_CTP_END, top = 5, threads = 0, nimg = 0;
+    int ctp = COOP_CTP_END, top = 5, threads = 0, nimg = 0, bf16 = 0;
     const char **imgs = (const char **)calloc((size_t)argc, sizeof(char *));
     char runctx[4096], runnames[4096];
     for (int i = 1; i < argc; i++) {
@@ -82,6 +82,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(o, "--run")) run = v;
         else if (!strcmp(o, "--top")) top = atoi(v);
         else if (!strcmp(o, "--threads")) threads = atoi(v);
+        else if (!strcmp(o, "--bf16")) bf16 = 1;
         else if (!strcmp(o, "--ctp")) ctp = !strcmp(v, "middle") ? COOP_CTP_MIDDLE : !strcmp(v, "front") ? COOP_CTP_FRONT : COOP_CTP_END;
         else if (o[0] == '-') { fprintf(stderr, "classify: unknown option %s (see the comment at the top of examples/classify.c)\n", o); return 2; }
         else { imgs[nimg++] = o; continue; }
@@ -102,13 +103,13 @@ int main(int argc, char **argv) {
     }
     if (!model || !classes || (!ctx == !head_path)) {
         fprintf(stderr, "usage: classify -m MODEL (--run DIR | --ctx CTX.npy --classes NAMES | --head HEAD.npy --classes NAMES)\n"
-                        "                [--ctp end|middle|front] [--save-head H.npy] [--top K] [--threads N] IMAGE...\n");
+                        "                [--ctp end|middle|front] [--save-head H.npy] [--top K] [--threads N] [--bf16] IMAGE...\n");
         return 2;
     }
     int ncls;
     char **names = load_names(classes, &ncls);
     coop_model *m = coop_model_load(model);
-    if (!m) die(coop_last_error());
+    if (!m || (bf16 && coop_model_set_bf16(m, 1))) die(coop_last_error());
     const coop_config *cf = coop_model_config(m);
     const int E = cf->embed_dim;
     coop_pool *pool = coop_pool_create(threads);

@@ -14,7 +14,8 @@
 static void usage(void) {
     fprintf(stderr,
             "usage: embed -m MODEL (--pixels X.npy | --images FILE... | --texts FILE) -o OUT.npy\n"
-            "             [--tokens-out T.npy] [--batch N] [--threads N]\n");
+            "             [--tokens-out T.npy] [--batch N] [--threads N] [--bf16]\n"
+            "  --bf16: image tower in bf16 compute (AVX-512 BF16; ~2x faster, cosine ~0.9999 to fp32)\n");
 }
 
 static int die(const char *msg) {
@@ -33,7 +34,7 @@ static int parse_int(const char *s, int lo, int hi, int *out) {
 int main(int argc, char **argv) {
     const char *model = NULL, *out = NULL, *pixels = NULL, *texts = NULL, *tokens_out = NULL;
     char **images = NULL;
-    int nimages = 0, batch = 32, threads = 0;
+    int nimages = 0, batch = 32, threads = 0, bf16 = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has = i + 1 < argc;
@@ -47,6 +48,8 @@ int main(int argc, char **argv) {
             if (parse_int(argv[++i], 1, 4096, &batch)) return die("--batch wants an integer in 1..4096");
         } else if (!strcmp(a, "--threads") && has) {
             if (parse_int(argv[++i], 0, 1024, &threads)) return die("--threads wants an integer in 0..1024");
+        } else if (!strcmp(a, "--bf16")) {
+            bf16 = 1;
         } else if (!strcmp(a, "--images")) {
             images = argv + i + 1;
             while (i + 1 < argc && argv[i + 1][0] != '-') { i++; nimages++; }
@@ -63,6 +66,7 @@ int main(int argc, char **argv) {
 
     coop_model *m = coop_model_load(model);
     if (!m) return die(coop_last_error());
+    if (bf16 && coop_model_set_bf16(m, 1)) { coop_model_free(m); return die(coop_last_error()); }
     const coop_config *c = coop_model_config(m);
     coop_pool *pool = coop_pool_create(threads);
     if (!pool) return die(coop_last_error());

@@ -26,7 +26,7 @@
 
 typedef struct {
     const char *data, *model, *output, *ctx_init, *init_ctx, *save_ctx, *loss_log;
-    int shots, n_ctx, ctp, csc, epochs, batch, warmup, cosine, augment, threads, resume, allow_missing;
+    int shots, n_ctx, ctp, csc, epochs, batch, warmup, cosine, augment, threads, resume, allow_missing, bf16;
     float lr, momentum, wd, warmup_lr;
     uint64_t seeds[64], split_seed;
     int nseeds;
@@ -47,7 +47,9 @@ static void usage(void) {
         "  --loss-log F.csv    step,loss per step           --threads N (all cores)\n"
         "  --output DIR        (output)                     --resume  continue from checkpoints\n"
         "  --split-seed S      split of a plain class-folder set (1)\n"
-        "  --allow-missing     drop listed images that do not exist (counted) instead of stopping\n");
+        "  --allow-missing     drop listed images that do not exist (counted) instead of stopping\n"
+        "  --bf16              image tower in bf16 compute (AVX-512 BF16): ~2x faster encoding, features\n"
+        "                      within bf16 rounding of fp32; the text tower and its backward stay fp32\n");
     exit(2);
 }
 
@@ -91,6 +93,7 @@ static int parse(int argc, char **argv, args *a) {
         else if (!strcmp(o, "--save-ctx")) { VAL(); a->save_ctx = v; }
         else if (!strcmp(o, "--loss-log")) { VAL(); a->loss_log = v; }
         else if (!strcmp(o, "--threads")) { VAL(); a->threads = atoi(v); }
+        else if (!strcmp(o, "--bf16")) a->bf16 = 1;
         else if (!strcmp(o, "--output") || !strcmp(o, "-o")) { VAL(); a->output = v; }
         else if (!strcmp(o, "--resume")) a->resume = 1;
         else if (!strcmp(o, "--split-seed")) { VAL(); a->split_seed = strtoull(v, NULL, 10); }
@@ -253,7 +256,7 @@ int main(int argc, char **argv) {
     printf("data: %s: %d classes, train %d, val %d, test %d%s%s\n", a.data, d->ncls, d->n[0], d->n[1], d->n[2],
            d->split_file ? ", split " : "", d->split_file ? d->split_file : "");
     m = coop_model_load(a.model);
-    if (!m) { fprintf(stderr, "train: %s\n", coop_last_error()); goto fail; }
+    if (!m || (a.bf16 && coop_model_set_bf16(m, 1))) { fprintf(stderr, "train: %s\n", coop_last_error()); goto fail; }
     const coop_config *cf = coop_model_config(m);
     pool = coop_pool_create(a.threads);
     float scale;
@@ -308,9 +311,9 @@ int main(int argc, char **argv) {
             if (rc < 0) goto fail;
             if (rc == 0) printf("seed %llu: resumed after epoch %d\n", (unsigned long long)seed, c.epoch);
         }
-        printf("seed %llu: %d-shot, %d training images (%d batches of %d per epoch), %d epochs, ctx %s[%lld x %lld], %s\n",
+        printf("seed %llu: %d-shot, %d training images (%d batches of %d per epoch), %d epochs, ctx %s[%lld x %lld], %s%s\n",
                (unsigned long long)seed, a.shots, ntr, nb, B, a.epochs, nd == 3 ? "per class " : "", (long long)sh[nd - 2], (long long)sh[nd - 1],
-               a.augment ? "augmented" : "no augmentation");
+               a.augment ? "augmented" : "no augmentation", a.bf16 ? ", bf16 image tower" : "");
         feat = (float *)malloc(sizeof(float) * (size_t)ntr * E); bfeat = (float *)malloc(sizeof(float) * (size_t)B * E);
         lab = (int *)malloc(sizeof(int) * (size_t)ntr); order = (int *)malloc(sizeof(int) * (size_t)ntr);
         bitems = (coop_item *)malloc(sizeof(coop_item) * (size_t)B);
@@ -389,10 +392,12 @@ int main(int argc, char **argv) {
         char res[2048];
         int rl = snprintf(res, sizeof res,
                           "model %s\npretrained %s\nshots %d\nseed %llu\nn_ctx %lld\nctp %s\ncsc %d\nepochs %d\nclasses %d\ntrain_images %d\ntest_images %d\n"
-                          "test_acc %.4f\ntest_err %.4f\ntest_macro_f1 %.4f\nval_acc %.4f\ntrain_acc_mean %.4f\ntrain_acc_std %.4f\ntrain_acc_last %.4f\nfinal_loss %.6f\n",
+                          "test_acc %.4f\ntest_err %.4f\ntest_macro_f1 %.4f\nval_acc %.4f\ntrain_acc_mean %.4f\ntrain_acc_std %.4f\ntrain_acc_last %.4f\nfinal_loss %.6f\n"
+                          "image_compute %s\n",
                           cf->model_name, cf->pretrained, a.shots, (unsigned long long)seed, (long long)sh[nd - 2],
                           a.ctp == COOP_CTP_END ? "end" : a.ctp == COOP_CTP_MIDDLE ? "middle" : "front", a.csc, a.epochs, d->ncls, ntr, d->n[2],
-                          te.acc, te.err, te.f1, vm.acc, tmean, tsd, c.epoch ? c.acc[c.epoch - 1] : 0.0, c.steps ? c.loss[c.steps - 1] : 0.0);
+                          te.acc, te.err, te.f1, vm.acc, tmean, tsd, c.epoch ? c.acc[c.epoch - 1] : 0.0, c.steps ? c.loss[c.steps - 1] : 0.0,
+                          a.bf16 ? "bf16" : "fp32");
         snprintf(path, sizeof path, "%s/result.txt", dir);
         if (coop_write_file_atomic(path, res, (size_t)rl)) { fprintf(stderr, "train: %s\n", coop_last_error()); failed = 1; }
         free(head); free(vfeat); free(feat); free(bfeat); free(lab); free(order); free(bitems); free(bseeds); free(c.loss); free(c.acc);

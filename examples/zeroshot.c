@@ -18,7 +18,7 @@ static int die(const char *msg) { fprintf(stderr, "zeroshot: %s\n", msg); return
 static void usage(void) {
     fprintf(stderr,
             "usage: zeroshot -m MODEL (--classes FILE IMAGE... | --data DIR [--split test|val|train])\n"
-            "                [--template T]... [--templates FILE] [--top-k K] [--batch N] [--threads N]\n"
+            "                [--template T]... [--templates FILE] [--top-k K] [--batch N] [--threads N] [--bf16]\n"
             "  T contains {} where the class name goes; default \"a photo of a {}.\"\n");
 }
 
@@ -108,7 +108,7 @@ static int accuracy(coop_model *m, coop_pool *pool, const coop_dataset *ds, int 
 int main(int argc, char **argv) {
     const char *model = NULL, *classes_file = NULL, *templates_file = NULL, *data = NULL, *split = "test";
     const char *tpl[MAX_TEMPLATES];
-    int ntpl = 0, topk = 5, batch = 32, threads = 0;
+    int ntpl = 0, topk = 5, batch = 32, threads = 0, bf16 = 0;
     char **images = NULL;
     int nimages = 0;
     for (int i = 1; i < argc; i++) {
@@ -126,6 +126,7 @@ int main(int argc, char **argv) {
         } else if (!strcmp(a, "--top-k") && has) topk = atoi(argv[++i]);
         else if (!strcmp(a, "--batch") && has) batch = atoi(argv[++i]);
         else if (!strcmp(a, "--threads") && has) threads = atoi(argv[++i]);
+        else if (!strcmp(a, "--bf16")) bf16 = 1;
         else if (a[0] != '-') {
             if (!images) images = argv + i;
             else if (images + nimages != argv + i) return die("images must come together at the end");
@@ -140,6 +141,7 @@ int main(int argc, char **argv) {
 
     coop_model *m = coop_model_load(model);
     if (!m) return die(coop_last_error());
+    if (bf16 && coop_model_set_bf16(m, 1)) { coop_model_free(m); return die(coop_last_error()); }
     const coop_config *c = coop_model_config(m);
     if (c->vision == COOP_VISION_NONE || c->text == COOP_TEXT_NONE) { coop_model_free(m); return die("model needs both towers"); }
     coop_pool *pool = coop_pool_create(threads);

@@ -204,6 +204,24 @@ int main(int argc, char **argv) {
     write_bytes(msg, "{\"train\": [[\"a.jpg\", 0, \"x\"]", 27);
     rc = run("%s/train %s/split.json -m %s/demo.coop --shots 1", bin, work, work);
     expect_error("train on a malformed split JSON", rc, "split.json");
+    /* --bf16: image features within bf16 rounding of fp32, or a clear error without AVX-512 BF16 */
+    const char *imgs = "examples/data/shapes/red_circle/00.png examples/data/shapes/blue_square/01.png "
+                       "examples/data/shapes/yellow_star/02.png";
+    rc = run("%s/embed -m %s/demo.coop --images %s -o %s/f32.npy", bin, work, imgs, work);
+    tu_check(rc == 0, "embed --images (fp32)");
+    rc = run("%s/embed -m %s/demo.coop --bf16 --images %s -o %s/bf16.npy", bin, work, imgs, work);
+    if (!gemm__bf16_ok()) {
+        expect_error("embed --bf16 on a CPU without AVX-512 BF16", rc, "BF16");
+    } else if (tu_check(rc == 0, "embed --images --bf16")) {
+        char pa[128], pb[128];
+        int64_t na, nb2, sh[8];
+        snprintf(pa, sizeof pa, "%s/f32.npy", work);
+        snprintf(pb, sizeof pb, "%s/bf16.npy", work);
+        float *fa = tu_load_f32(pa, &na, sh, NULL), *fb = tu_load_f32(pb, &nb2, sh, NULL);
+        if (tu_check(fa && fb && na == nb2, "both feature files read"))
+            tu_compare("embed --bf16 vs fp32 features", fb, fa, na, sh[1], 3e-2, 0.999);
+        coop_free(fa); coop_free(fb);
+    }
 
     run("rm -rf %s", work);
     return tu_done("test_programs");
