@@ -29,9 +29,10 @@
      then gives a one-line message (thread-local). The library never exits or prints.
 
    LIMITS
-     fp32 compute (f16 / bf16 model files are widened at load). ftfy's mojibake repair is not
-     applied by the CLIP tokenizer. A coop_model is not safe for concurrent calls from
-     several threads (it owns reusable work buffers): use one model per thread, or a lock.
+     fp32 compute (f16 / bf16 model files are widened at load); the image tower can run in bf16
+     compute instead (coop_model_set_bf16, AVX-512 BF16 CPUs, ~2x faster). ftfy's mojibake
+     repair is not applied by the CLIP tokenizer. A coop_model is not safe for concurrent calls
+     from several threads (it owns reusable work buffers): use one model per thread, or a lock.
 */
 #ifndef COOP_H_API
 #define COOP_H_API
