@@ -1163,17 +1163,25 @@ static inline void gemm__avx512_body(const int R, const gemm__tile *t) {
     }
     GEMM_Z_EPILOGUE
 }
-#define GEMM_Z_K(R) \
-    __attribute__((target("avx512f"))) static void gemm__avx512_##R(const gemm__tile *t) { gemm__avx512_body(R, t); }
-GEMM_Z_K(1) GEMM_Z_K(2) GEMM_Z_K(3) GEMM_Z_K(4) GEMM_Z_K(5) GEMM_Z_K(6) GEMM_Z_K(7)
-GEMM_Z_K(8) GEMM_Z_K(9) GEMM_Z_K(10) GEMM_Z_K(11) GEMM_Z_K(12) GEMM_Z_K(13) GEMM_Z_K(14)
-static void gemm__kern_avx512(const gemm__tile *t) {
-    static const gemm__kern_fn f[GEMM_Z_MR] = {
-        gemm__avx512_1, gemm__avx512_2, gemm__avx512_3, gemm__avx512_4, gemm__avx512_5,
-        gemm__avx512_6, gemm__avx512_7, gemm__avx512_8, gemm__avx512_9, gemm__avx512_10,
-        gemm__avx512_11, gemm__avx512_12, gemm__avx512_13, gemm__avx512_14};
-    f[t->rows - 1](t);
-}
+/* a 14 x 32 body instantiated for R = 1 .. 14 rows (gemm__NAME_R), and gemm__kern_NAME that
+   picks one by the tile's row count */
+#define GEMM_Z_ONE(name, tgt, R) \
+    __attribute__((target(tgt))) static void gemm__##name##_##R(const gemm__tile *t) { gemm__##name##_body(R, t); }
+#define GEMM_Z_FAMILY(name, tgt)                                                               \
+    GEMM_Z_ONE(name, tgt, 1) GEMM_Z_ONE(name, tgt, 2) GEMM_Z_ONE(name, tgt, 3)                 \
+    GEMM_Z_ONE(name, tgt, 4) GEMM_Z_ONE(name, tgt, 5) GEMM_Z_ONE(name, tgt, 6)                 \
+    GEMM_Z_ONE(name, tgt, 7) GEMM_Z_ONE(name, tgt, 8) GEMM_Z_ONE(name, tgt, 9)                 \
+    GEMM_Z_ONE(name, tgt, 10) GEMM_Z_ONE(name, tgt, 11) GEMM_Z_ONE(name, tgt, 12)              \
+    GEMM_Z_ONE(name, tgt, 13) GEMM_Z_ONE(name, tgt, 14)                                        \
+    static void gemm__kern_##name(const gemm__tile *t) {                                       \
+        static const gemm__kern_fn f[GEMM_Z_MR] = {                                            \
+            gemm__##name##_1, gemm__##name##_2, gemm__##name##_3, gemm__##name##_4,            \
+            gemm__##name##_5, gemm__##name##_6, gemm__##name##_7, gemm__##name##_8,            \
+            gemm__##name##_9, gemm__##name##_10, gemm__##name##_11, gemm__##name##_12,         \
+            gemm__##name##_13, gemm__##name##_14};                                             \
+        f[t->rows - 1](t);                                                                     \
+    }
+GEMM_Z_FAMILY(avx512, "avx512f")
 
 /* 16 x 16 transpose in registers: r[i][j] -> r[j][i] (unpack, shuffle, 128-bit lane permutes) */
 __attribute__((target("avx512f"), always_inline))
@@ -1278,17 +1286,7 @@ static inline void gemm__bf16_body(const int R, const gemm__tile *t) {
     }
     GEMM_Z_EPILOGUE
 }
-#define GEMM_BF_K(R) \
-    __attribute__((target("avx512f,avx512bf16"))) static void gemm__bf16_##R(const gemm__tile *t) { gemm__bf16_body(R, t); }
-GEMM_BF_K(1) GEMM_BF_K(2) GEMM_BF_K(3) GEMM_BF_K(4) GEMM_BF_K(5) GEMM_BF_K(6) GEMM_BF_K(7)
-GEMM_BF_K(8) GEMM_BF_K(9) GEMM_BF_K(10) GEMM_BF_K(11) GEMM_BF_K(12) GEMM_BF_K(13) GEMM_BF_K(14)
-static void gemm__kern_bf16(const gemm__tile *t) {
-    static const gemm__kern_fn f[GEMM_Z_MR] = {
-        gemm__bf16_1, gemm__bf16_2, gemm__bf16_3, gemm__bf16_4, gemm__bf16_5,
-        gemm__bf16_6, gemm__bf16_7, gemm__bf16_8, gemm__bf16_9, gemm__bf16_10,
-        gemm__bf16_11, gemm__bf16_12, gemm__bf16_13, gemm__bf16_14};
-    f[t->rows - 1](t);
-}
+GEMM_Z_FAMILY(bf16, "avx512f,avx512bf16")
 
 /* rows of X [nrows <= 16][k0 .. k0+kc) -> dst [(kc+1)/2][dstride] bf16 pairs (zero past kc and
    past nrows, lanes < dstride stored): 32 k of 16 rows rounded into 16 x 16 pairs, transposed */
