@@ -16,9 +16,12 @@ endif
 PROGS := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c)) \
          $(patsubst examples/%.c,$(BUILD)/%,$(wildcard examples/*.c))
 TESTS := $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
+# the libFuzzer harnesses of tests/fuzz/ built with a replay main(): `make test` runs them over
+# the regression inputs in tests/fuzz/crashes/ (clang -fsanitize=fuzzer builds: tests/fuzz/README.md)
+REPLAY := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/replay_%,$(wildcard tests/fuzz/fuzz_*.c))
 HDRS  := coop.h
 
-all: $(PROGS) $(TESTS)
+all: $(PROGS) $(TESTS) $(REPLAY)
 
 $(BUILD)/%: tools/%.c $(HDRS) | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) -I. $< -o $@ $(LDLIBS)
@@ -26,6 +29,8 @@ $(BUILD)/%: examples/%.c $(HDRS) | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) -I. $< -o $@ $(LDLIBS)
 $(BUILD)/%: tests/%.c $(HDRS) tests/testutil.h | $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) -I. $< -o $@ $(LDLIBS)
+$(BUILD)/replay_%: tests/fuzz/fuzz_%.c $(HDRS) tests/fuzz/fuzz_common.h tests/fuzz/replay_main.h tools/convert.c | $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) -DFUZZ_REPLAY -I. -Itests/fuzz $< -o $@ $(LDLIBS)
 $(BUILD)/cxx_check: tests/cxx_check.cc $(HDRS) | $(BUILD)
 	$(CXX) $(CXXFLAGS) $(WARN) -I. $< -o $@ $(LDLIBS)
 $(BUILD):

@@ -416,6 +416,7 @@ const coop_json *coop_json_get(const coop_json *obj, const char *key);   /* NULL
 /* ===================================================================================== */
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -754,6 +755,12 @@ char *stbi_zlib_decode_noheader_malloc(const char *buffer, int len, int *outlen)
 #else
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
+/* zeroed blocks: stb 2.27 leaves progressive-JPEG coefficient buffers uninitialised, so a file
+   whose scans skip coefficients or components decodes to pixels made of stale heap contents
+   (differs run to run). calloc'd memory is still released with free(). */
+#define STBI_MALLOC(sz) calloc(1, sz)
+#define STBI_REALLOC(p, newsz) realloc(p, newsz)
+#define STBI_FREE(p) free(p)
 /* only the formats datasets use; stb 2.27's PNM / PSD / TGA / HDR readers have known memory
    errors on hostile files (e.g. 16-bit PNM overflows in stbi__convert_16_to_8) */
 #define STBI_ONLY_JPEG
@@ -1842,7 +1849,8 @@ int coop_config_parse(const char *text, size_t len, coop_config *c, const char *
                 char *q;
                 if (k->kind == K_FLOATS) {
                     double v = strtod(p, &q);
-                    if (q == p || !isfinite(v)) { coop_set_error("%s: config '%s': want %d numbers", file, key, k->count); return -1; }
+                    /* finite as a float too: 1e66 would become inf, which coop_config_format writes and this refuses */
+                    if (q == p || !isfinite(v) || fabs(v) > FLT_MAX) { coop_set_error("%s: config '%s': want %d finite float numbers", file, key, k->count); return -1; }
                     ((float *)(void *)field)[j] = (float)v;
                 } else {
                     long v = strtol(p, &q, 10);
@@ -6918,11 +6926,97 @@ int coop_tokenize(coop_model *m, const char *text, int32_t *ids) {
 #include <limits.h>
 
 /* ---- decode ------------------------------------------------------------------------------ */
-static int img__decode(const unsigned char *data, size_t n, const char *name, coop_image *img) {
+/* stb_image 2.27 JPEG holes, refused here before stb sees the file (stbi_info already parses
+   the tables):
+   - a DHT table's 16 code counts are trusted: a sum over 256 writes past the table's size[257] /
+     values[256] arrays (stbi__build_huffman, stbi__process_marker; fixed in stb 2.28);
+   - a scan may use a Huffman table no DHT defined: its maxcode / delta are uninitialised heap
+     (the stbi__jpeg struct is malloc'd), so stbi__jpeg_huff_decode indexes values[] with garbage
+     (stb 2.28 adds a bounds check there); likewise an undefined DQT table feeds uninitialised
+     heap into the pixels.
+   So walk the markers as stb finds them (a 0xFF followed by a byte other than 0x00 / 0xFF / RSTn;
+   entropy-coded data is skipped byte by byte), check every DHT, and at each SOS require the
+   Huffman tables the scan uses (baseline: DC and AC; progressive: DC for a first DC scan, AC
+   for an AC scan) and the quantisation tables of the frame to be defined. Bytes past the end
+   read as 0, as stbi__get8 returns. */
+static int img__jpeg_ok(const unsigned char *d, size_t n) {
+#define IMG__B(k) ((size_t)(k) < n ? (unsigned)d[(size_t)(k)] : 0u)
+    size_t i = 0;
+    while (i < n && d[i] == 0xFF) i++;          /* stb skips fill bytes before SOI too */
+    if (i == 0 || i >= n || d[i] != 0xD8) return 1;                  /* not a JPEG */
+    i++;
+    unsigned huff = 0, quant = 0, need_q = 0;   /* bits: DC tables 0-3, AC tables 4-7; DQT 0-3 */
+    int prog = 0;
+    while (i + 1 < n) {
+        unsigned m = d[i + 1];
+        if (d[i] != 0xFF || m == 0xFF) { i++; continue; }
+        if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD8)) { i += 2; continue; }
+        if (m == 0xD9) break;
+        size_t len = IMG__B(i + 2) << 8 | IMG__B(i + 3), o = i + 4;
+        long L = (long)len - 2;
+        if (m == 0xC4) {                                 /* DHT: [Tc|Th][16 counts][symbols] */
+            while (L > 0) {
+                unsigned sum = 0, q = IMG__B(o);
+                for (int k = 1; k <= 16; k++) sum += IMG__B(o + k);
+                if (sum > 256) return 0;
+                if ((q >> 4) <= 1 && (q & 15) <= 3) huff |= 1u << ((q >> 4) * 4 + (q & 15));
+                o += 17 + sum;
+                L -= 17 + (long)sum;
+            }
+        } else if (m == 0xDB) {                          /* DQT: [Pq|Tq][64 or 128 bytes] */
+            while (L > 0) {
+                unsigned q = IMG__B(o);
+                quant |= 1u << (q & 3);
+                o += (q >> 4) ? 129 : 65;
+                L -= (q >> 4) ? 129 : 65;
+            }
+        } else if (m == 0xC0 || m == 0xC1 || m == 0xC2) {  /* SOF: ... Nf, Nf x [C][H|V][Tq] */
+            prog = m == 0xC2;
+            need_q = 0;
+            for (unsigned c = 0, nf = IMG__B(o + 5); c < nf && c < 4; c++) need_q |= 1u << (IMG__B(o + 8 + 3 * c) & 3);
+        } else if (m == 0xDA) {                          /* SOS: Ns, Ns x [C][Td|Ta], Ss, Se, Ah|Al */
+            unsigned ns = IMG__B(o), ss = IMG__B(o + 1 + 2 * ns), ah = IMG__B(o + 3 + 2 * ns) >> 4;
+            if (need_q & ~quant) return 0;
+            for (unsigned c = 0; c < ns && c < 4; c++) {
+                unsigned t = IMG__B(o + 2 + 2 * c), td = t >> 4, ta = t & 15;
+                if (td > 3 || ta > 3) continue;          /* stb refuses those itself */
+                if ((!prog || (ss == 0 && ah == 0)) && !(huff & (1u << td))) return 0;
+                if ((!prog || ss > 0) && !(huff & (1u << (4 + ta)))) return 0;
+            }
+        }
+        i += 2 + len;
+    }
+    return 1;
+#undef IMG__B
+}
+
+/* stb 2.27 copies a zero-length IDAT that comes before any image data into its still-NULL
+   buffer (NULL + 0 and memcpy(NULL, p, 0) in stbi__parse_png_file / stbi__getn: undefined
+   behaviour, fatal under UBSan). Such chunks carry nothing: returns a malloc'd copy of the PNG
+   without zero-length IDAT chunks, or NULL when there are none (or it is not a PNG). */
+static unsigned char *img__png_drop_empty_idat(const unsigned char *d, size_t n, size_t *nn) {
+    if (n < 8 || memcmp(d, "\x89PNG\r\n\x1a\n", 8)) return NULL;
+    unsigned char *out = NULL;
+    size_t o = 8, w = 8;
+    while (o + 8 <= n) {                        /* chunk: length, type, data, CRC */
+        size_t len = (size_t)d[o] << 24 | (size_t)d[o + 1] << 16 | (size_t)d[o + 2] << 8 | d[o + 3];
+        size_t sz = len == 0 && n - o < 12 ? n - o : 12 + len;     /* a truncated empty chunk too */
+        if (len > n - o || sz > n - o) break;
+        if (len == 0 && !memcmp(d + o + 4, "IDAT", 4)) {
+            if (!out) { if (!(out = (unsigned char *)malloc(n))) return NULL; memcpy(out, d, o); w = o; }
+        } else if (out) { memcpy(out + w, d + o, sz); w += sz; }
+        o += sz;
+    }
+    if (out) { memcpy(out + w, d + o, n - o); *nn = w + n - o; }
+    return out;
+}
+
+static int img__decode_raw(const unsigned char *data, size_t n, const char *name, coop_image *img) {
     int w, h, comp;
     memset(img, 0, sizeof *img);
     if (n == 0) { coop_set_error("%s: empty file, not an image", name); return -1; }
     if (n > INT_MAX) { coop_set_error("%s: file too large to decode (%zu bytes)", name, n); return -1; }
+    if (!img__jpeg_ok(data, n)) { coop_set_error("%s: cannot decode image (corrupt JPEG: bad or missing Huffman / quantisation table)", name); return -1; }
     /* header first: refuse huge images before stb allocates w*h*3 bytes */
     if (!stbi_info_from_memory(data, (int)n, &w, &h, &comp)) {
         coop_set_error("%s: cannot decode image (%s)", name, stbi_failure_reason());
@@ -6941,6 +7035,14 @@ static int img__decode(const unsigned char *data, size_t n, const char *name, co
     }
     img->w = w; img->h = h; img->rgb = p;
     return 0;
+}
+
+static int img__decode(const unsigned char *data, size_t n, const char *name, coop_image *img) {
+    size_t cn = 0;
+    unsigned char *copy = img__png_drop_empty_idat(data, n, &cn);
+    int rc = copy ? img__decode_raw(copy, cn, name, img) : img__decode_raw(data, n, name, img);
+    free(copy);
+    return rc;
 }
 
 int coop_image_load_mem(const void *data, size_t n, coop_image *img) {

@@ -393,7 +393,8 @@ static void cv_zip_open(cv_map m) {
     if (count == 0xFFFF || cdsize == 0xFFFFFFFFu || cdoff == 0xFFFFFFFFu) {        /* zip64 */
         if (eo < 20 || cv_u32(m.p + eo - 20) != 0x07064b50) cv_die("zip64 locator missing");
         uint64_t z = cv_u64(m.p + eo - 12);
-        if (z > m.n - 56 || cv_u32(m.p + z) != 0x06064b50) cv_die("zip64 directory record outside the file");
+        /* m.n < 56 first: m.n - 56 would wrap */
+        if (m.n < 56 || z > m.n - 56 || cv_u32(m.p + z) != 0x06064b50) cv_die("zip64 directory record outside the file");
         count = cv_u64(m.p + z + 32); cdsize = cv_u64(m.p + z + 40); cdoff = cv_u64(m.p + z + 48);
     }
     if (cdoff > m.n || cdsize > m.n - cdoff || count > cdsize / 46) cv_die("zip central directory outside the file: truncated?");
@@ -618,6 +619,8 @@ static cv_val *cv_unpickle(const unsigned char *p, size_t n) {
             if (nl < 2 || e - s0 > 4096) cv_die("corrupt pickle: GLOBAL at byte %zu", at);
             v = cv_str((const char *)k.p + s0, e - s0 - 1);
             v->kind = V_GLOBAL;
+            /* a NUL in the module name hides the '\n' from strchr (NULL store) */
+            if (memchr(v->s, 0, v->slen)) cv_die("corrupt pickle: GLOBAL at byte %zu", at);
             *strchr(v->s, '\n') = ' ';
             k.pos = e;
             cv_pk_push(&k, v);
