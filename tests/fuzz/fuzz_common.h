@@ -26,4 +26,17 @@ static char *fuzz_strndup(const uint8_t *d, size_t n) {
     s[n] = 0;
     return s;
 }
+/* tokenises a few awkward texts (odd whitespace, contractions, UTF-8 in several scripts and
+   full-width forms, invalid UTF-8, an over-long word) at ctx 77 and 2: never more than ctx ids */
+static inline void fuzz_hf_texts(coop_hf_tok *t) {
+    static const char *const texts[] = {
+        "", "a photo of a cat.", "Hello  world!!  It's 3:00 'll 've", "  leading\ttabs\nnewlines\r\n",
+        "caf\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x98\x80 \xef\xbc\xa1 full-width", "\xff\xfe invalid utf-8 \xc3",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    };
+    int32_t ids[77], one[2];
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        if (coop_hf_tokenize(t, texts[i], ids, 77) >= 77) abort();
+    coop_hf_tokenize(t, "x", one, 2);
+}
 #endif
