@@ -5,6 +5,7 @@
 set -e
 B=${BUILD:-build}
 OUT=$B/demo
+rm -rf "$OUT/runs"   # runs of an earlier demo would be averaged in
 mkdir -p "$OUT"
 echo "== 1. convert an OpenCLIP-style checkpoint (safetensors + open_clip_config.json)"
 $B/convert tests/fixtures/clip/demo.safetensors --config tests/fixtures/clip/demo_open_clip_config.json \

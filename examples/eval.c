@@ -23,7 +23,7 @@ static void add_result(const char *path) {
     char *t = coop_read_file(path, &len);
     if (!t) return;
     char model[128] = "?", pre[128] = "?", ctp[32] = "end";
-    int shots = -1, n_ctx = 0, csc = 0, have = 0;
+    int shots = -1, n_ctx = 0, csc = 0, have = 0, bf16 = 0;
     double acc = 0, f1 = 0, tr = 0;
     for (char *l = strtok(t, "\n"); l; l = strtok(NULL, "\n")) {
         char k[64], v[256];
@@ -34,6 +34,7 @@ static void add_result(const char *path) {
         else if (!strcmp(k, "n_ctx")) n_ctx = atoi(v);
         else if (!strcmp(k, "ctp")) snprintf(ctp, sizeof ctp, "%.31s", v);
         else if (!strcmp(k, "csc")) csc = atoi(v);
+        else if (!strcmp(k, "image_compute")) bf16 = !strcmp(v, "bf16");
         else if (!strcmp(k, "test_acc")) { acc = atof(v); have = 1; }
         else if (!strcmp(k, "test_macro_f1")) f1 = atof(v);
         else if (!strcmp(k, "train_acc_mean")) tr = atof(v);
@@ -41,7 +42,7 @@ static void add_result(const char *path) {
     free(t);
     if (!have) { fprintf(stderr, "eval: %s: no test_acc, skipped\n", path); return; }
     char key[512];
-    snprintf(key, sizeof key, "%s|%s|%d|%d|%s|%d", model, pre, shots, n_ctx, ctp, csc);
+    snprintf(key, sizeof key, "%s|%s|%d|%d|%s|%d|%d", model, pre, shots, n_ctx, ctp, csc, bf16);
     int g = 0;
     while (g < ngroups && strcmp(groups[g].key, key)) g++;
     if (g == ngroups) {
@@ -56,7 +57,7 @@ static void add_result(const char *path) {
         snprintf(groups[g].model, sizeof groups[g].model, "%s", model);
         snprintf(groups[g].pretrained, sizeof groups[g].pretrained, "%s", pre);
         groups[g].shots = shots;
-        snprintf(groups[g].ctx, sizeof groups[g].ctx, "%d %s%s", n_ctx, ctp, csc ? " csc" : "");
+        snprintf(groups[g].ctx, sizeof groups[g].ctx, "%d %s%s%s", n_ctx, ctp, csc ? " csc" : "", bf16 ? " bf16" : "");
         ngroups++;
     }
     group *G = &groups[g];
