@@ -1524,9 +1524,11 @@ static void gemm__task(void *arg, int t, int nt) {
     int p0 = cb * j->pan_per, p1 = p0 + j->pan_per < j->npanels ? p0 + j->pan_per : j->npanels;
     if (i0 >= i1 || p0 >= p1) return;
     const int mc = GEMM_MC / mr * mr;
-    float *own = j->Bp ? gemm__buf_get(GEMM_BUF_TA, (size_t)mc * GEMM_KC)
-               : j->Bpre ? NULL : gemm__buf_get(GEMM_BUF_TB, (size_t)GEMM_KC * nr);
-    if (!own && !(j->Bpre && !j->Bp)) { gemm__task_slow(j, i0, i1, p0 * nr, p1 * nr < j->N ? p1 * nr : j->N); return; }
+    /* own buffer: the A block (tall) or one B panel (short, unless B came prepacked) */
+    const int need_own = j->Bp || !j->Bpre;
+    float *own = !need_own ? NULL : j->Bp ? gemm__buf_get(GEMM_BUF_TA, (size_t)mc * GEMM_KC)
+                                          : gemm__buf_get(GEMM_BUF_TB, (size_t)GEMM_KC * nr);
+    if (need_own && !own) { gemm__task_slow(j, i0, i1, p0 * nr, p1 * nr < j->N ? p1 * nr : j->N); return; }
     gemm__tile tl;
     tl.ldc = j->ldc; tl.beta = j->beta;
     if (!j->Bp) {
