@@ -2717,6 +2717,24 @@ static void vit_state_free(void *ptr) {
     free(v);
 }
 
+/* the Linear weights of every block (pk[4 i + 0..3]: in, out, fc, proj) and the patch conv
+   (pk[4 L]) packed as bf16 into dst, 64-byte aligned each; dst NULL: only the floats needed */
+static size_t vit_pack(vit_state *v, float *dst) {
+    size_t used = 0;
+    for (int i = 0; i <= v->L; i++) {
+        tw_block *b = &v->blocks[i < v->L ? i : 0];
+        const float *w[4] = {b->in_w, b->out_w, b->fc_w, b->pr_w};
+        int N[4] = {3 * v->W, v->W, v->F, v->W}, K[4] = {v->W, v->W, v->W, v->F};
+        if (i == v->L) { w[0] = v->conv; N[0] = v->W; K[0] = 3 * v->P * v->P; }
+        for (int k = 0; k < (i < v->L ? 4 : 1); k++) {
+            if (dst) gemm__prepack(&v->pk[(size_t)i * 4 + k], 1, N[k], K[k], w[k], K[k], dst + used, 1);
+            used += (gemm__packed_size(N[k], K[k], 1) + 15) / 16 * 16;
+        }
+        if (dst && i < v->L) b->pk = v->pk + (size_t)i * 4;
+    }
+    return used;
+}
+
 static vit_state *vit_state_get(coop_model *m) {
     vit_state *v = (vit_state *)coop_model_slot(m, COOP_SLOT_VISION);
     if (v) return v;
@@ -2739,24 +2757,12 @@ static vit_state *vit_state_get(coop_model *m) {
     for (int i = 0; ok && i < v->L; i++) ok = !tw_block_load(m, "visual.transformer", i, v->W, v->F, &v->blocks[i]);
     v->bf16 = coop_model_bf16(m);
     if (ok && v->bf16) {
-        /* the block matmuls and the patch conv, packed as bf16 once */
-        int K = 3 * v->P * v->P, dims[5][2] = {{3 * v->W, v->W}, {v->W, v->W}, {v->F, v->W}, {v->W, v->F}, {v->W, K}};
-        size_t total = gemm__packed_size(dims[4][0], dims[4][1], 1) + 16;
-        for (int k = 0; k < 4; k++) total += (size_t)v->L * (gemm__packed_size(dims[k][0], dims[k][1], 1) + 16);
+        /* the block matmuls and the patch conv, packed as bf16 once: sized, then packed */
         v->pk = (gemm__packed *)calloc((size_t)v->L * 4 + 1, sizeof *v->pk);
-        v->packed = (float *)coop_malloc(total * sizeof(float));
-        ok = v->pk && v->packed;
-        float *q = v->packed;
-        for (int i = 0; ok && i <= v->L; i++)
-            for (int k = 0; k < (i < v->L ? 4 : 1); k++) {
-                const tw_block *b = &v->blocks[i < v->L ? i : 0];
-                const float *w = i == v->L ? v->conv : k == 0 ? b->in_w : k == 1 ? b->out_w : k == 2 ? b->fc_w : b->pr_w;
-                int d = i == v->L ? 4 : k;
-                gemm__prepack(&v->pk[(size_t)i * 4 + k], 1, dims[d][0], dims[d][1], w, dims[d][1], q, 1);
-                q += (gemm__packed_size(dims[d][0], dims[d][1], 1) + 15) / 16 * 16;
-            }
-        for (int i = 0; ok && i < v->L; i++) v->blocks[i].pk = v->pk + (size_t)i * 4;
-        if (!ok) coop_set_error("out of memory (bf16 weights)");
+        v->packed = v->pk ? (float *)coop_malloc(vit_pack(v, NULL) * sizeof(float)) : NULL;
+        ok = v->packed != NULL;
+        if (ok) vit_pack(v, v->packed);
+        else coop_set_error("out of memory (bf16 weights)");
     }
     if (!ok) { vit_state_free(v); return NULL; }
     /* chunk so that the MLP activations of a pass stay around 64 MB */
