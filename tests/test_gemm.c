@@ -28,6 +28,21 @@ typedef struct { double worst; int cases, nondet, thread_diff, packed_diff; } st
 static stats st[NK][2];   /* [kernel][threads - 1] */
 static stats stbf[2];     /* bf16 products, [threads - 1] */
 
+/* max |C - R| over the M x N results (R clamped at 0 when relu); INFINITY when a padding
+   column past N differs from C0 (the product must not touch it) */
+static double max_diff(const float *C, const float *R, const float *C0, int M, int N, int ldc, int relu) {
+    double maxabs = 0;
+    for (int i = 0; i < M; i++)
+        for (int n = 0; n < ldc; n++) {
+            size_t o = (size_t)i * ldc + n;
+            if (n >= N) { if (memcmp(&C[o], &C0[o], sizeof(float))) maxabs = INFINITY; continue; }
+            float want = relu && !(R[o] > 0) ? 0.0f : R[o];
+            double d = fabs((double)C[o] - want);
+            if (!(d <= maxabs)) maxabs = d;
+        }
+    return maxabs;
+}
+
 /* one case: all kernels and thread counts against one reference */
 static void run_case(coop_pool *pools[2], int transb, int M, int N, int K, int pad, int use_bias, float beta) {
     int lda = K + pad, ldb = (transb ? K : N) + pad, ldc = N + pad;
@@ -50,15 +65,7 @@ static void run_case(coop_pool *pools[2], int transb, int M, int N, int K, int p
             memcpy(C2, C0, sizeof(float) * nc);
             coop_gemm(pools[th], transb, M, N, K, A, lda, B, ldb, bb, beta, C, ldc);
             coop_gemm(pools[th], transb, M, N, K, A, lda, B, ldb, bb, beta, C2, ldc);
-            double maxabs = 0;
-            for (int i = 0; i < M; i++)
-                for (int n = 0; n < ldc; n++) {
-                    size_t o = (size_t)i * ldc + n;
-                    if (n >= N) { if (memcmp(&C[o], &C0[o], sizeof(float))) maxabs = INFINITY; continue; }  /* padding untouched */
-                    double d = fabs((double)C[o] - R[o]);
-                    if (!(d <= maxabs)) maxabs = d;
-                }
-            double rel = maxabs / (scale > 0 ? scale : 1);
+            double rel = max_diff(C, R, C0, M, N, ldc, 0) / (scale > 0 ? scale : 1);
             if (!(rel <= s->worst)) s->worst = rel;
             s->cases++;
             if (memcmp(C, C2, sizeof(float) * nc)) s->nondet++;
@@ -96,16 +103,7 @@ static void run_case(coop_pool *pools[2], int transb, int M, int N, int K, int p
             stats *s = &stbf[th];
             memcpy(C, C0, sizeof(float) * nc);
             gemm__mm_packed(pools[th], M, A, lda, &pk, bb, beta, C, ldc, (M + N) & 1);
-            double maxabs = 0;
-            for (int i = 0; i < M; i++)
-                for (int n = 0; n < ldc; n++) {
-                    size_t o = (size_t)i * ldc + n;
-                    if (n >= N) { if (memcmp(&C[o], &C0[o], sizeof(float))) maxabs = INFINITY; continue; }
-                    float want = (M + N) & 1 && !(R[o] > 0) ? 0.0f : R[o];
-                    double d = fabs((double)C[o] - want);
-                    if (!(d <= maxabs)) maxabs = d;
-                }
-            double rel = maxabs / (scale > 0 ? scale : 1);
+            double rel = max_diff(C, R, C0, M, N, ldc, (M + N) & 1) / (scale > 0 ? scale : 1);
             if (!(rel <= s->worst)) s->worst = rel;
             s->cases += pk.bf16;
             if (th == 0) memcpy(C1, C, sizeof(float) * nc);
