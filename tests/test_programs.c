@@ -172,6 +172,16 @@ int main(int argc, char **argv) {
     /* ---- eval over the run folders ---- */
     rc = run("%s/eval %s/a", bin, work);
     tu_check(rc == 0 && strstr(out, "custom") && strstr(out, "+-"), "eval: mean +- std table of the runs");
+    /* a --bf16 run is recorded as such and eval keeps it apart from the fp32 runs */
+    if (gemm__bf16_ok()) {
+        rc = run("%s/train examples/data/shapes --shots 2 --seed 1 --epochs 2 --n-ctx 4 --batch-size 4 --bf16 -m %s/demo.coop --output %s/a/bf16",
+                 bin, work, work);
+        tu_check(rc == 0 && strstr(out, "bf16 image tower"), "train --bf16 runs (bf16 image tower)");
+        rc = run("cat %s/a/bf16/*/seed1/result.txt", work);
+        tu_check(strstr(out, "image_compute bf16") != NULL, "train --bf16: result.txt says image_compute bf16");
+        rc = run("%s/eval %s/a", bin, work);
+        tu_check(rc == 0 && strstr(out, "4 end bf16") && strstr(out, "4 end  "), "eval: the bf16 run is a group of its own");
+    }
 
     /* ---- bad input: one clear line, non-zero exit, no crash ---- */
     rc = run("%s/train examples/data/shapes -m %s/demo.coop --shots 2 --bogus", bin, work);
